@@ -1,0 +1,816 @@
+/*
+ * The libmicrohttpd side of a worker: classify a request, answer the
+ * gateway's own routes and the storefront, and run the proxy exchange:
+ * body in, request upstream, suspend, resume on the answer, respond.
+ */
+#include "worker_internal.h"
+
+#include "problem.h"
+#include "static_files.h"
+#include "urlpath.h"
+
+#include "shop/error.h"
+#include "shop/log.h"
+#include "shop/metrics.h"
+#include "shop/util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define FREE_LIST_MAX 4096
+#define KEEP_BUFFER 65536 /* a bigger buffer is freed, not kept */
+
+/* ---- request contexts ---- */
+
+static struct gw_request *request_get(struct worker *w)
+{
+	struct gw_request *r = w->free;
+
+	if (r) {
+		w->free = r->next;
+		w->nfree--;
+	} else {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return NULL;
+		gbuf_init(&r->uri);
+		gbuf_init(&r->path);
+		gbuf_init(&r->head);
+		gbuf_init(&r->body);
+		gbuf_init(&r->ex.resp);
+	}
+	r->next = NULL;
+	r->wprev = r->wnext = NULL;
+	r->w = w;
+	r->conn = NULL;
+	r->phase = PH_NEW;
+	r->route = (struct route_match){ROUTE_STATIC, SVC_COUNT, "unmatched"};
+	r->method = NULL;
+	r->status = 0;
+	r->oom = false;
+	r->body_too_large = false;
+	r->has_body_header = false;
+	r->has_host = false;
+	r->body_seen = 0;
+	r->if_none_match = NULL;
+	r->request_id[0] = '\0';
+	r->traceparent[0] = '\0';
+	r->ex.addr = NULL;
+	r->ex.conn = NULL;
+	r->ex.result = UPSTREAM_OK;
+	return r;
+}
+
+static void request_put(struct worker *w, struct gw_request *r)
+{
+	gbuf_reset(&r->uri, KEEP_BUFFER);
+	gbuf_reset(&r->path, KEEP_BUFFER);
+	gbuf_reset(&r->head, KEEP_BUFFER);
+	gbuf_reset(&r->body, KEEP_BUFFER);
+	gbuf_reset(&r->ex.resp, KEEP_BUFFER);
+	if (w->nfree >= FREE_LIST_MAX) {
+		gbuf_release(&r->uri);
+		gbuf_release(&r->path);
+		gbuf_release(&r->head);
+		gbuf_release(&r->body);
+		gbuf_release(&r->ex.resp);
+		free(r);
+		return;
+	}
+	r->next = w->free;
+	w->free = r;
+	w->nfree++;
+}
+
+void handler_free_requests(struct worker *w)
+{
+	while (w->free) {
+		struct gw_request *r = w->free;
+
+		w->free = r->next;
+		gbuf_release(&r->uri);
+		gbuf_release(&r->path);
+		gbuf_release(&r->head);
+		gbuf_release(&r->body);
+		gbuf_release(&r->ex.resp);
+		free(r);
+	}
+	w->nfree = 0;
+}
+
+static void waiting_add(struct worker *w, struct gw_request *r)
+{
+	r->wprev = NULL;
+	r->wnext = w->waiting;
+	if (w->waiting)
+		w->waiting->wprev = r;
+	w->waiting = r;
+}
+
+static void waiting_remove(struct worker *w, struct gw_request *r)
+{
+	if (r->wprev)
+		r->wprev->wnext = r->wnext;
+	else if (w->waiting == r)
+		w->waiting = r->wnext;
+	if (r->wnext)
+		r->wnext->wprev = r->wprev;
+	r->wprev = r->wnext = NULL;
+}
+
+/* ---- responses ---- */
+
+static void add_common_headers(struct gw_request *r, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "X-Request-ID", r->request_id);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy",
+				"strict-origin-when-cross-origin");
+	if (r->w->stopping)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
+}
+
+/* Queues resp (and releases our reference to it). */
+static enum MHD_Result queue(struct gw_request *r, unsigned status,
+			     struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	add_common_headers(r, resp);
+	ret = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		r->status = status;
+	r->phase = PH_DONE;
+	return ret;
+}
+
+static enum MHD_Result respond_copy(struct gw_request *r, unsigned status,
+				    const char *content_type, const char *body,
+				    size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				"no-store");
+	return queue(r, status, resp);
+}
+
+/* A problem+json answer; allow (or NULL) becomes the Allow header. */
+static enum MHD_Result respond_problem_allow(struct gw_request *r,
+					     unsigned status,
+					     const char *detail,
+					     const char *allow)
+{
+	char body[1024];
+	size_t len = problem_body(body, sizeof(body), status, detail);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, body, MHD_RESPMEM_MUST_COPY);
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				PROBLEM_CONTENT_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				"no-store");
+	if (allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (status == 503)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	return queue(r, status, resp);
+}
+
+static enum MHD_Result respond_problem(struct gw_request *r, unsigned status,
+				       const char *detail)
+{
+	return respond_problem_allow(r, status, detail, NULL);
+}
+
+static enum MHD_Result respond_too_large(struct gw_request *r)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail),
+		 "the request body is larger than %ld bytes",
+		 r->w->gw->cfg->max_body);
+	return respond_problem(r, 413, detail);
+}
+
+/* ---- request headers ---- */
+
+static bool forwarded(const char *key)
+{
+	/* request headers an upstream may need; everything else (hop-by-hop
+	 * headers, Content-Length, X-Forwarded-*, ...) stays here */
+	static const char *const names[] = {
+		"Authorization",   "Content-Type", "Accept",
+		"Accept-Language", "Idempotency-Key", "If-None-Match",
+		"If-Match",        "If-Modified-Since", "User-Agent",
+		"Cookie",          "tracestate",   "Origin",
+		"Host",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcasecmp(key, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static void put(struct gw_request *r, const char *s)
+{
+	if (gbuf_puts(&r->head, s) < 0)
+		r->oom = true;
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
+				      const char *key, const char *value)
+{
+	struct gw_request *r = cls;
+
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (strcasecmp(key, "X-Request-ID") == 0) {
+		if (!r->request_id[0] && trace_request_id_valid(value))
+			snprintf(r->request_id, sizeof(r->request_id), "%s",
+				 value);
+		return MHD_YES;
+	}
+	if (strcasecmp(key, "traceparent") == 0) {
+		if (!r->traceparent[0] && trace_parent_valid(value) &&
+		    strlen(value) < sizeof(r->traceparent))
+			snprintf(r->traceparent, sizeof(r->traceparent), "%s",
+				 value);
+		return MHD_YES;
+	}
+	if (strcasecmp(key, "Content-Length") == 0 ||
+	    strcasecmp(key, "Transfer-Encoding") == 0) {
+		r->has_body_header = true;
+		return MHD_YES;
+	}
+	if (strcasecmp(key, "If-None-Match") == 0 && !r->if_none_match)
+		r->if_none_match = value;
+	if (r->route.kind != ROUTE_PROXY || !forwarded(key))
+		return MHD_YES;
+	if (strpbrk(value, "\r\n"))
+		return MHD_YES; /* never let a value split the request */
+	if (strcasecmp(key, "Host") == 0)
+		r->has_host = true;
+	put(r, key);
+	put(r, ": ");
+	put(r, value);
+	put(r, "\r\n");
+	return MHD_YES;
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, cap, "unknown");
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  out, (socklen_t)cap);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)cap);
+}
+
+/* ---- the gateway's own routes ---- */
+
+static bool is_get_or_head(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+static enum MHD_Result serve_health(struct gw_request *r)
+{
+	static const char body[] = "{\"status\":\"ok\",\"service\":\"gateway\","
+				   "\"version\":\"" SHOP_VERSION "\"}";
+
+	return respond_copy(r, 200, "application/json", body, sizeof(body) - 1);
+}
+
+static enum MHD_Result serve_ready(struct gw_request *r)
+{
+	const struct upstream_set *set = r->w->gw->upstreams;
+	bool ready = true;
+	struct gbuf b;
+	enum MHD_Result ret;
+
+	for (int s = 0; s < SVC_COUNT; s++) {
+		bool any = false;
+
+		if (set->services[s].count == 0)
+			continue;
+		for (size_t i = 0; i < set->services[s].count; i++) {
+			const struct upstream_addr *a =
+				&set->addrs[set->services[s].first + i];
+
+			if (atomic_load(&a->health) == UPSTREAM_UP)
+				any = true;
+		}
+		if (!any)
+			ready = false;
+	}
+	gbuf_init(&b);
+	gbuf_puts(&b, ready ? "{\"status\":\"ok\"" : "{\"status\":\"unavailable\"");
+	gbuf_puts(&b, ",\"service\":\"gateway\",\"upstreams\":[");
+	for (size_t i = 0; i < set->naddrs; i++) {
+		const struct upstream_addr *a = &set->addrs[i];
+		char esc[UPSTREAM_NAME_MAX * 2];
+
+		slog_json_escape(esc, sizeof(esc), a->name);
+		gbuf_puts(&b, i ? ",{\"service\":\"" : "{\"service\":\"");
+		gbuf_puts(&b, service_name(a->service));
+		gbuf_puts(&b, "\",\"address\":\"");
+		gbuf_puts(&b, esc);
+		gbuf_puts(&b, "\",\"status\":\"");
+		gbuf_puts(&b, upstream_health_name(atomic_load(&a->health)));
+		gbuf_puts(&b, "\"}");
+	}
+	if (gbuf_puts(&b, "]}") < 0) {
+		gbuf_release(&b);
+		return respond_problem(r, 503, "out of memory");
+	}
+	ret = respond_copy(r, ready ? 200 : 503, "application/json", b.data,
+			   b.len);
+	gbuf_release(&b);
+	return ret;
+}
+
+static enum MHD_Result serve_metrics(struct gw_request *r)
+{
+	size_t len = 0;
+	char *text = metrics_render(&len);
+	struct MHD_Response *resp;
+
+	if (!text)
+		return respond_problem(r, 503, "out of memory");
+	resp = MHD_create_response_from_buffer(len, text,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				"no-store");
+	return queue(r, 200, resp);
+}
+
+static enum MHD_Result serve_static(struct gw_request *r)
+{
+	struct static_file f;
+	struct MHD_Response *resp;
+	unsigned status = 200;
+	int rc = static_site_open(r->w->gw->site, r->path.data, &f);
+
+	if (rc == SHOP_EINVAL)
+		return respond_problem(r, 400, "the path has a '.' or '..' "
+					       "segment");
+	if (rc < 0)
+		return respond_problem(r, 404, "no such page");
+	if (r->if_none_match && static_etag_matches(r->if_none_match, f.etag)) {
+		close(f.fd);
+		status = 304;
+		resp = MHD_create_response_from_buffer(0, (void *)"",
+						       MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_fd((size_t)f.size, f.fd);
+		if (!resp)
+			close(f.fd);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (status == 200)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					f.content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				f.cache_control);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, f.etag);
+	return queue(r, status, resp);
+}
+
+/* ---- the proxy ---- */
+
+static bool response_header_passed(const char *name)
+{
+	/* hop-by-hop headers, what libmicrohttpd writes itself, and what
+	 * the gateway sets on every response */
+	static const char *const dropped[] = {
+		"Connection",   "Keep-Alive",       "Transfer-Encoding",
+		"Content-Length", "Proxy-Connection", "TE",
+		"Trailer",      "Upgrade",          "Date",
+		"X-Request-ID", "X-Content-Type-Options", "X-Frame-Options",
+		"Referrer-Policy",
+	};
+
+	for (size_t i = 0; i < sizeof(dropped) / sizeof(*dropped); i++)
+		if (strcasecmp(name, dropped[i]) == 0)
+			return false;
+	return true;
+}
+
+static enum MHD_Result respond_upstream_error(struct gw_request *r, int err)
+{
+	const char *svc = service_name(r->route.service);
+	unsigned status;
+	char detail[256];
+
+	switch (err) {
+	case UPSTREAM_EUNAVAIL:
+		status = 503;
+		if (r->w->gw->upstreams->services[r->route.service].count == 0)
+			snprintf(detail, sizeof(detail),
+				 "no upstream is configured for '%s'", svc);
+		else
+			snprintf(detail, sizeof(detail),
+				 "every upstream of '%s' is down", svc);
+		break;
+	case UPSTREAM_EREFUSED:
+		status = 502;
+		snprintf(detail, sizeof(detail),
+			 "'%s' refused the connection", svc);
+		break;
+	case UPSTREAM_ECONNECT_TIMEOUT:
+		status = 504;
+		snprintf(detail, sizeof(detail),
+			 "cannot connect to '%s': timeout after %ld ms", svc,
+			 r->w->gw->cfg->connect_timeout_ms);
+		break;
+	case UPSTREAM_ETIMEOUT:
+		status = 504;
+		snprintf(detail, sizeof(detail),
+			 "'%s' did not answer within %ld ms", svc,
+			 r->w->gw->cfg->response_timeout_ms);
+		break;
+	case UPSTREAM_ETOOBIG:
+		status = 502;
+		snprintf(detail, sizeof(detail),
+			 "the answer of '%s' is larger than %ld bytes", svc,
+			 r->w->gw->cfg->max_response);
+		break;
+	case UPSTREAM_EBADRESP:
+		status = 502;
+		snprintf(detail, sizeof(detail),
+			 "'%s' sent an invalid HTTP response", svc);
+		break;
+	case UPSTREAM_ERESET:
+		status = 502;
+		snprintf(detail, sizeof(detail),
+			 "'%s' closed the connection before answering", svc);
+		break;
+	case UPSTREAM_ECANCELLED:
+		status = 503;
+		snprintf(detail, sizeof(detail), "the gateway is shutting down");
+		break;
+	default:
+		status = 503;
+		snprintf(detail, sizeof(detail),
+			 "cannot reach '%s' from the gateway", svc);
+		break;
+	}
+	metrics_gw_upstream_error(r->route.service, upstream_error_name(err));
+	slog_kv(SLOG_WARN, r->request_id, "upstream failed",
+		SLOG_S("service", svc),
+		SLOG_S("address", r->ex.addr ? r->ex.addr->name : NULL),
+		SLOG_S("kind", upstream_error_name(err)),
+		SLOG_I("status", status));
+	return respond_problem(r, status, detail);
+}
+
+static enum MHD_Result respond_upstream(struct gw_request *r)
+{
+	struct exchange *ex = &r->ex;
+	struct MHD_Response *resp;
+
+	if (ex->result != UPSTREAM_OK)
+		return respond_upstream_error(r, ex->result);
+	resp = MHD_create_response_from_buffer(ex->parser.body_len,
+					       ex->resp.data +
+						       ex->parser.body_off,
+					       MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	for (size_t i = 0; i < ex->parser.nheaders; i++) {
+		const char *name, *value;
+
+		resp_parser_header(&ex->parser, &ex->resp, i, &name, &value);
+		if (response_header_passed(name))
+			MHD_add_response_header(resp, name, value);
+	}
+	return queue(r, (unsigned)ex->parser.status, resp);
+}
+
+/* Called by the pool when the upstream answered or failed. */
+static void exchange_done(struct exchange *ex)
+{
+	struct gw_request *r =
+		(struct gw_request *)((char *)ex -
+				      offsetof(struct gw_request, ex));
+
+	waiting_remove(r->w, r);
+	r->phase = PH_READY;
+	MHD_resume_connection(r->conn);
+	r->w->need_run = true;
+}
+
+void handler_cancel_waiting(struct worker *w)
+{
+	while (w->waiting) {
+		struct gw_request *r = w->waiting;
+
+		upstream_pool_cancel(w->pool, &r->ex);
+		r->ex.result = UPSTREAM_ECANCELLED;
+		exchange_done(&r->ex);
+	}
+}
+
+/* The body is in: finish the head and send it all upstream. */
+static enum MHD_Result start_exchange(struct gw_request *r)
+{
+	struct worker *w = r->w;
+	const char *m = r->method;
+	int rc;
+
+	if (r->body.len > 0 || r->has_body_header || strcmp(m, "POST") == 0 ||
+	    strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) {
+		put(r, "Content-Length: ");
+		if (gbuf_put_ulong(&r->head, r->body.len) < 0)
+			r->oom = true;
+		put(r, "\r\n");
+	}
+	put(r, "\r\n");
+	if (r->oom)
+		return respond_problem(r, 503, "out of memory");
+	r->ex.service = r->route.service;
+	r->ex.head = &r->head;
+	r->ex.body = &r->body;
+	r->ex.idempotent = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+	r->ex.no_body = strcmp(m, "HEAD") == 0;
+	r->ex.done = exchange_done;
+	rc = upstream_pool_start(w->pool, &r->ex);
+	if (rc < 0)
+		return respond_upstream_error(r, rc);
+	r->phase = PH_WAITING;
+	waiting_add(w, r);
+	MHD_suspend_connection(r->conn);
+	return MHD_YES;
+}
+
+/* The headers are in: the request line and headers for the upstream. */
+static enum MHD_Result start_proxy(struct gw_request *r)
+{
+	struct worker *w = r->w;
+	const char *cl;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (urlpath_has_dot_segment(r->path.data, r->path.len))
+		return respond_problem(r, 400, "the path has a '.' or '..' "
+					       "segment");
+	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		long n;
+
+		if (shop_parse_long(cl, 0, w->gw->cfg->max_body, &n) < 0)
+			return respond_too_large(r);
+		if (gbuf_reserve(&r->body, (size_t)n) < 0)
+			return respond_problem(r, 503, "out of memory");
+	}
+	if (!r->has_host) {
+		put(r, "Host: ");
+		put(r, service_name(r->route.service));
+		put(r, "\r\n");
+	}
+	put(r, "X-Request-ID: ");
+	put(r, r->request_id);
+	put(r, "\r\ntraceparent: ");
+	put(r, r->traceparent);
+	client_address(r->conn, ip, sizeof(ip));
+	put(r, "\r\nX-Forwarded-For: ");
+	put(r, ip);
+	put(r, "\r\nX-Forwarded-Proto: http\r\n");
+	r->phase = PH_BODY;
+	return MHD_YES;
+}
+
+/* First call for a request: every header is in, the body is not. */
+static enum MHD_Result on_headers(struct gw_request *r, const char *method)
+{
+	struct worker *w = r->w;
+	size_t plen;
+
+	r->method = method;
+	if (!urlpath_target_valid(r->uri.data)) {
+		r->route.prefix = "invalid";
+		MHD_get_connection_values(r->conn, MHD_HEADER_KIND,
+					  collect_header, r);
+		if (!r->request_id[0])
+			trace_request_id_new(&w->rng, r->request_id);
+		return respond_problem(r, 400, "the request target is not a "
+					       "path");
+	}
+	plen = urlpath_path_len(r->uri.data);
+	r->path.len = 0;
+	if (gbuf_reserve(&r->path, plen + 1) < 0) {
+		r->oom = true;
+	} else if (urlpath_decode(r->uri.data, plen, r->path.data,
+				  r->path.cap, &r->path.len) < 0) {
+		r->route.prefix = "invalid";
+		r->path.len = 0;
+	} else {
+		r->route = router_match(r->path.data, r->path.len);
+	}
+	if (r->route.kind == ROUTE_PROXY) {
+		/* the request line, then the headers as they are read */
+		put(r, method);
+		put(r, " ");
+		put(r, r->uri.data);
+		put(r, " HTTP/1.1\r\n");
+	}
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_header, r);
+	if (!r->request_id[0])
+		trace_request_id_new(&w->rng, r->request_id);
+	if (!r->traceparent[0])
+		trace_parent_new(&w->rng, r->traceparent);
+	if (r->oom)
+		return respond_problem(r, 503, "out of memory");
+	if (strcmp(r->route.prefix, "invalid") == 0)
+		return respond_problem(r, 400, "the path has an invalid "
+					       "percent-encoding");
+
+	if (r->route.kind == ROUTE_PROXY)
+		return start_proxy(r);
+	/* answered once the request is read: a response queued before that
+	 * makes libmicrohttpd close the connection */
+	r->phase = PH_BODY;
+	return MHD_YES;
+}
+
+/* The request is read: answer a route that is not proxied. */
+static enum MHD_Result respond_local(struct gw_request *r)
+{
+	const char *method = r->method;
+
+	switch (r->route.kind) {
+	case ROUTE_HEALTH:
+	case ROUTE_READY:
+	case ROUTE_METRICS:
+		if (!is_get_or_head(method))
+			return respond_problem_allow(r, 405,
+						     "use GET or HEAD",
+						     "GET, HEAD");
+		if (r->route.kind == ROUTE_HEALTH)
+			return serve_health(r);
+		if (r->route.kind == ROUTE_READY)
+			return serve_ready(r);
+		return serve_metrics(r);
+	case ROUTE_INTERNAL:
+		return respond_problem(r, 404, "internal routes are not "
+					       "served here");
+	case ROUTE_NO_API:
+		return respond_problem(r, 404, "no such API route");
+	default:
+		if (!is_get_or_head(method))
+			return respond_problem_allow(r, 405,
+						     "the storefront answers "
+						     "GET and HEAD only",
+						     "GET, HEAD");
+		return serve_static(r);
+	}
+}
+
+static void on_body(struct gw_request *r, const char *data, size_t len)
+{
+	size_t max = (size_t)r->w->gw->cfg->max_body;
+
+	r->body_seen += len;
+	if (r->body_seen > max)
+		r->body_too_large = true; /* read on, answer 413 at the end */
+	if (r->body_too_large || r->route.kind != ROUTE_PROXY)
+		return; /* nobody here reads a body */
+	if (gbuf_append(&r->body, data, len) < 0)
+		r->oom = true;
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+void *handler_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct worker *w = cls;
+	struct gw_request *r = request_get(w);
+
+	if (!r)
+		return NULL;
+	r->conn = conn;
+	r->t_start = shop_now_ns();
+	if (gbuf_append(&r->uri, uri, strlen(uri) + 1) < 0) {
+		request_put(w, r);
+		return NULL;
+	}
+	w->inflight++;
+	return r;
+}
+
+enum MHD_Result handler_access(void *cls, struct MHD_Connection *conn,
+			       const char *url, const char *method,
+			       const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **req_cls)
+{
+	struct gw_request *r = *req_cls;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (!r)
+		return MHD_NO; /* out of memory in the URI callback */
+	switch (r->phase) {
+	case PH_NEW:
+		return on_headers(r, method);
+	case PH_BODY:
+		if (*upload_data_size) {
+			on_body(r, upload_data, *upload_data_size);
+			*upload_data_size = 0;
+			/* a client that keeps sending far past the limit is
+			 * cut off rather than read to the end */
+			if (r->body_too_large &&
+			    r->body_seen / 16 > (size_t)r->w->gw->cfg->max_body)
+				return MHD_NO;
+			return MHD_YES;
+		}
+		if (r->body_too_large)
+			return respond_too_large(r);
+		if (r->oom)
+			return respond_problem(r, 503, "out of memory");
+		if (r->route.kind != ROUTE_PROXY)
+			return respond_local(r);
+		return start_exchange(r);
+	case PH_READY:
+		return respond_upstream(r);
+	default:
+		(void)conn;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+}
+
+void handler_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		       enum MHD_RequestTerminationCode toe)
+{
+	struct worker *w = cls;
+	struct gw_request *r = *req_cls;
+	unsigned status;
+	double seconds;
+	char *q;
+
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	*req_cls = NULL;
+	if (r->phase == PH_WAITING) {
+		/* only when the daemon stops under a suspended request */
+		upstream_pool_cancel(w->pool, &r->ex);
+		waiting_remove(w, r);
+	}
+	status = r->status ? r->status : 499; /* no answer reached the client */
+	seconds = (double)(shop_now_ns() - r->t_start) / 1e9;
+	metrics_gw_request(&w->mcache, r->route.prefix,
+			   r->method ? r->method : "OTHER", status, seconds);
+	if (slog_enabled(SLOG_INFO)) {
+		q = strchr(r->uri.data, '?');
+		if (q)
+			*q = '\0'; /* the query may hold what logs must not */
+		slog_kv(SLOG_INFO, r->request_id[0] ? r->request_id : NULL,
+			"request", SLOG_S("method", r->method),
+			SLOG_S("path", r->uri.data), SLOG_I("status", status),
+			SLOG_D("duration_ms", seconds * 1000.0),
+			SLOG_S("upstream",
+			       r->ex.addr ? r->ex.addr->name : NULL));
+	}
+	w->inflight--;
+	request_put(w, r);
+}

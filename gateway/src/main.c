@@ -1,0 +1,127 @@
+/*
+ * shop-gateway: the reverse proxy in front of the fleet and the server of
+ * the storefront. main() reads the configuration, starts one worker per
+ * thread and the upstream prober, and waits for SIGTERM or SIGINT.
+ */
+#include "gateway.h"
+#include "gw_config.h"
+#include "health.h"
+#include "upstream.h"
+#include "worker.h"
+
+#include "shop/log.h"
+#include "shop/util.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_WORKERS 256
+
+static int load_upstreams(const struct gw_config *cfg, struct upstream_set *set)
+{
+	int bad = 0;
+
+	upstream_set_init(set);
+	for (int s = 0; s < SVC_COUNT; s++)
+		bad |= upstream_set_add_list(set, s, service_env(s),
+					     cfg->upstreams[s]);
+	return bad;
+}
+
+static void log_routes(const struct upstream_set *set)
+{
+	for (int s = 0; s < SVC_COUNT; s++) {
+		if (set->services[s].count == 0) {
+			slog_kv(SLOG_INFO, NULL, "service has no upstream",
+				SLOG_S("service", service_name(s)),
+				SLOG_S("variable", service_env(s)));
+			continue;
+		}
+		for (size_t i = 0; i < set->services[s].count; i++)
+			slog_kv(SLOG_INFO, NULL, "upstream",
+				SLOG_S("service", service_name(s)),
+				SLOG_S("address",
+				       set->addrs[set->services[s].first + i]
+					       .name));
+	}
+}
+
+int main(void)
+{
+	static struct upstream_set upstreams;
+	static struct worker *workers[MAX_WORKERS];
+	struct gw_config cfg;
+	struct static_site site;
+	struct health_prober prober = {.wake_fd = -1};
+	struct gateway gw;
+	sigset_t sigs;
+	unsigned nworkers;
+	int sig = 0, rc = 0;
+
+	slog_init("gateway", SLOG_INFO);
+	if (gw_config_load(&cfg) < 0 || load_upstreams(&cfg, &upstreams))
+		return 2;
+	slog_init("gateway", cfg.log_level);
+	nworkers = cfg.threads ? (unsigned)cfg.threads : (unsigned)shop_ncpu();
+	if (nworkers > MAX_WORKERS)
+		nworkers = MAX_WORKERS;
+
+	/* signals go to sigwait() below, never to a worker; SIGPIPE nowhere
+	 * (sockets are written with MSG_NOSIGNAL, but be sure) */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	static_site_init(&site, cfg.static_dir);
+	gw.cfg = &cfg;
+	gw.upstreams = &upstreams;
+	gw.site = &site;
+	log_routes(&upstreams);
+
+	/* a first round now, so /ready is right from the first request */
+	health_probe_round(&upstreams, (unsigned)cfg.health_timeout_ms);
+	if (health_prober_start(&prober, &upstreams,
+				(unsigned)cfg.health_interval_ms,
+				(unsigned)cfg.health_timeout_ms) < 0) {
+		slog_error("cannot start the health prober");
+		return 1;
+	}
+	for (unsigned i = 0; i < nworkers; i++) {
+		workers[i] = worker_new(&gw, i, nworkers);
+		if (!workers[i]) {
+			rc = 1;
+			goto stop;
+		}
+	}
+	for (unsigned i = 0; i < nworkers; i++) {
+		if (worker_start(workers[i]) < 0) {
+			slog_error("cannot start worker thread %u", i);
+			rc = 1;
+			goto stop;
+		}
+	}
+	slog_kv(SLOG_INFO, NULL, "listening", SLOG_S("address", cfg.address),
+		SLOG_I("port", cfg.port), SLOG_I("threads", nworkers),
+		SLOG_S("static_dir", cfg.static_dir),
+		SLOG_S("version", SHOP_VERSION));
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	slog_kv(SLOG_INFO, NULL, "stopping", SLOG_S("signal", strsignal(sig)));
+stop:
+	for (unsigned i = 0; i < nworkers; i++)
+		if (workers[i])
+			worker_stop(workers[i]);
+	for (unsigned i = 0; i < nworkers; i++)
+		if (workers[i])
+			worker_join(workers[i]);
+	for (unsigned i = 0; i < nworkers; i++)
+		worker_free(workers[i]);
+	health_prober_stop(&prober);
+	static_site_release(&site);
+	slog_info("stopped");
+	return rc;
+}

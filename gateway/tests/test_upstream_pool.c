@@ -1,0 +1,364 @@
+/*
+ * The upstream pool against a scripted upstream on a loopback socket, driven
+ * from this one thread: the test plays the server (blocking accept/recv/
+ * send with timeouts) and pumps the pool's epoll set in between.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "upstream_pool.h"
+
+#include "shop/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct env {
+	struct upstream_set set;
+	int listen_fd;
+	int port;
+	int epfd;
+	struct upstream_pool *pool;
+	struct gbuf head, body;
+	struct exchange ex;
+	int done;
+};
+
+static struct env *E;
+
+static void on_done(struct exchange *ex)
+{
+	(void)ex;
+	E->done++;
+}
+
+static int listen_any(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static int setup(void **state)
+{
+	static struct env env;
+	char list[64];
+
+	memset(&env, 0, sizeof(env));
+	E = &env;
+	env.listen_fd = listen_any(&env.port);
+	if (env.listen_fd < 0)
+		return -1;
+	upstream_set_init(&env.set);
+	snprintf(list, sizeof(list), "127.0.0.1:%d", env.port);
+	if (upstream_set_add_list(&env.set, SVC_PRODUCT, "PRODUCT_UPSTREAMS",
+				  list) < 0)
+		return -1;
+	env.epfd = epoll_create1(EPOLL_CLOEXEC);
+	env.pool = upstream_pool_new(&env.set, env.epfd, 200, 300, 8, 1 << 20);
+	gbuf_init(&env.head);
+	gbuf_init(&env.body);
+	gbuf_init(&env.ex.resp);
+	*state = &env;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *env = *state;
+
+	upstream_pool_free(env->pool);
+	close(env->epfd);
+	close(env->listen_fd);
+	gbuf_release(&env->head);
+	gbuf_release(&env->body);
+	gbuf_release(&env->ex.resp);
+	return 0;
+}
+
+/* Runs the pool's events and deadlines for up to ms. */
+static void pump(struct env *env, int ms)
+{
+	uint64_t end = shop_now_ns() + (uint64_t)ms * 1000000u;
+
+	for (;;) {
+		struct epoll_event evs[16];
+		uint64_t now = shop_now_ns();
+		int n;
+
+		if (now >= end)
+			break;
+		n = epoll_wait(env->epfd, evs, 16,
+			       (int)((end - now) / 1000000u) + 1);
+		for (int i = 0; i < n; i++)
+			upstream_pool_event(env->pool, evs[i].data.ptr,
+					    evs[i].events);
+		upstream_pool_expire(env->pool, shop_now_ns());
+		if (env->done)
+			break;
+	}
+}
+
+static void start(struct env *env, const char *method, const char *body,
+		  int expect)
+{
+	env->head.len = 0;
+	gbuf_puts(&env->head, method);
+	gbuf_puts(&env->head, " /api/products/1 HTTP/1.1\r\nHost: t\r\n");
+	env->body.len = 0;
+	if (body) {
+		char cl[64];
+
+		snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n",
+			 strlen(body));
+		gbuf_puts(&env->head, cl);
+		gbuf_puts(&env->body, body);
+	}
+	gbuf_puts(&env->head, "\r\n");
+	env->ex.service = SVC_PRODUCT;
+	env->ex.head = &env->head;
+	env->ex.body = &env->body;
+	env->ex.idempotent = strcmp(method, "GET") == 0;
+	env->ex.no_body = false;
+	env->ex.done = on_done;
+	env->done = 0;
+	assert_int_equal(upstream_pool_start(env->pool, &env->ex), expect);
+}
+
+static int accept_one(struct env *env)
+{
+	struct pollfd p = {.fd = env->listen_fd, .events = POLLIN};
+
+	/* the pool may have to run before it connects (a retry) */
+	for (int i = 0; i < 200; i++) {
+		if (poll(&p, 1, 0) == 1)
+			return accept(env->listen_fd, NULL, NULL);
+		pump(env, 5);
+	}
+	fail_msg("no connection arrived");
+	return -1;
+}
+
+/* Reads one request head (and the body when content says how long) from
+ * fd, pumping the pool while waiting. Returns the bytes read. */
+static size_t serve_read(struct env *env, int fd, char *buf, size_t cap,
+			 size_t want)
+{
+	size_t got = 0;
+
+	for (int i = 0; i < 200; i++) {
+		ssize_t n;
+
+		pump(env, 5);
+		n = recv(fd, buf + got, cap - 1 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		if (got >= want && strstr(buf, "\r\n\r\n"))
+			return got;
+	}
+	fail_msg("no request arrived (got '%s')", buf);
+	return 0;
+}
+
+static void reply(int fd, const char *s)
+{
+	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL),
+			 (ssize_t)strlen(s));
+}
+
+static const char *resp_body(struct env *env)
+{
+	static char out[1024];
+
+	memcpy(out, env->ex.resp.data + env->ex.parser.body_off,
+	       env->ex.parser.body_len);
+	out[env->ex.parser.body_len] = '\0';
+	return out;
+}
+
+static void test_exchange_and_reuse(void **state)
+{
+	struct env *env = *state;
+	char buf[2048];
+	int fd;
+
+	start(env, "GET", NULL, 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	assert_non_null(strstr(buf, "GET /api/products/1 HTTP/1.1\r\n"));
+	reply(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_OK);
+	assert_int_equal(env->ex.parser.status, 200);
+	assert_string_equal(resp_body(env), "hello");
+	assert_int_equal(upstream_pool_idle(env->pool), 1);
+	assert_int_equal(upstream_pool_active(env->pool), 0);
+
+	/* the same socket carries the next request, chunked this time */
+	start(env, "POST", "{\"a\":1}", 0);
+	assert_int_equal(upstream_pool_idle(env->pool), 0);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	assert_non_null(strstr(buf, "POST /api/products/1"));
+	assert_non_null(strstr(buf, "\r\n\r\n{\"a\":1}"));
+	reply(fd, "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "3\r\nabc\r\n");
+	pump(env, 20);
+	assert_int_equal(env->done, 0);
+	reply(fd, "2\r\nde\r\n0\r\n\r\n");
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.parser.status, 201);
+	assert_string_equal(resp_body(env), "abcde");
+	assert_false(env->ex.retried);
+	assert_int_equal(upstream_pool_idle(env->pool), 1);
+
+	/* the upstream closes the idle socket: the pool notices */
+	close(fd);
+	pump(env, 50);
+	assert_int_equal(upstream_pool_idle(env->pool), 0);
+}
+
+static void test_stale_socket_retried_for_get(void **state)
+{
+	struct env *env = *state;
+	char buf[2048];
+	int fd, fd2;
+
+	start(env, "GET", NULL, 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	reply(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	pump(env, 500);
+	assert_int_equal(upstream_pool_idle(env->pool), 1);
+
+	/* reuse the socket; the upstream drops it without answering, as a
+	 * keep-alive timeout racing with the request would */
+	start(env, "GET", NULL, 0);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	close(fd);
+	fd2 = accept_one(env);
+	serve_read(env, fd2, buf, sizeof(buf), 0);
+	reply(fd2, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nretried");
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_OK);
+	assert_true(env->ex.retried);
+	assert_string_equal(resp_body(env), "retried");
+
+	/* a POST on a socket that breaks is not sent twice */
+	start(env, "POST", "x", 0);
+	serve_read(env, fd2, buf, sizeof(buf), 0);
+	close(fd2);
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_ERESET);
+}
+
+static void test_bad_and_timeout(void **state)
+{
+	struct env *env = *state;
+	char buf[2048];
+	int fd;
+
+	start(env, "GET", NULL, 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	reply(fd, "SPDY/3 200 OK\r\n\r\n");
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_EBADRESP);
+	close(fd);
+
+	start(env, "GET", NULL, 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	pump(env, 1000); /* the response timeout is 300 ms */
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_ETIMEOUT);
+	close(fd);
+}
+
+static void test_refused_then_unavailable(void **state)
+{
+	struct env *env = *state;
+
+	close(env->listen_fd);
+	env->listen_fd = -1;
+	/* loopback refuses at once, or on the first event */
+	env->done = 0;
+	{
+		int rc;
+
+		env->head.len = 0;
+		gbuf_puts(&env->head, "GET / HTTP/1.1\r\n\r\n");
+		env->body.len = 0;
+		env->ex.service = SVC_PRODUCT;
+		env->ex.head = &env->head;
+		env->ex.body = &env->body;
+		env->ex.idempotent = true;
+		env->ex.done = on_done;
+		rc = upstream_pool_start(env->pool, &env->ex);
+		if (rc == 0) {
+			pump(env, 500);
+			assert_int_equal(env->done, 1);
+			rc = env->ex.result;
+		}
+		assert_int_equal(rc, UPSTREAM_EREFUSED);
+	}
+	assert_false(upstream_usable(&env->set.addrs[0]));
+	start(env, "GET", NULL, UPSTREAM_EUNAVAIL);
+}
+
+static void test_no_upstream_configured(void **state)
+{
+	struct env *env = *state;
+
+	env->ex.service = SVC_CART;
+	env->ex.head = &env->head;
+	env->ex.body = &env->body;
+	env->ex.done = on_done;
+	assert_int_equal(upstream_pool_start(env->pool, &env->ex),
+			 UPSTREAM_EUNAVAIL);
+	assert_string_equal(upstream_error_name(UPSTREAM_ETIMEOUT),
+			    "response_timeout");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_exchange_and_reuse, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stale_socket_retried_for_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_and_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_refused_then_unavailable,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_upstream_configured,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,224 @@
+/*
+ * shop-product: the catalog daemon. Reads its configuration from the
+ * environment, applies its migrations, wires the libpq repository and the
+ * Redis cache into the catalog's use cases, and serves the HTTP API until
+ * SIGTERM or SIGINT.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shop/config.h"
+#include "shop/db.h"
+#include "shop/error.h"
+#include "shop/http.h"
+#include "shop/jwt.h"
+#include "shop/log.h"
+#include "shop/metrics.h"
+#include "shop/migrate.h"
+#include "shop/redis.h"
+#include "shop/util.h"
+
+#include "api/handlers.h"
+#include "core/catalog.h"
+#include "infrastructure/pg_product_repo.h"
+#include "infrastructure/redis_product_cache.h"
+
+struct product_config {
+	const char *address;
+	int port;
+	long threads;
+	long max_connections;
+	long per_ip_connections;
+	long timeout_s;
+	long max_body;
+	long connection_memory;
+	const char *database_url;
+	long db_pool_size;
+	const char *migrations_dir;
+	const char *redis_url;
+	long cache_ttl_s;
+	const char *jwt_public_key_file;
+	const char *jwt_issuer;
+	const char *jwt_audience;
+	const char *log_level;
+};
+
+/* Reads every variable, so one start reports every bad one. */
+static int read_config(struct product_config *c)
+{
+	int bad = 0;
+
+	bad |= config_string("HTTP_ADDRESS", "0.0.0.0", &c->address);
+	bad |= config_port("HTTP_PORT", 8004, &c->port);
+	bad |= config_long("HTTP_THREADS", 0, 0, 256, &c->threads);
+	bad |= config_long("HTTP_MAX_CONNECTIONS", 1024, 1, 100000,
+			   &c->max_connections);
+	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 100000,
+			   &c->per_ip_connections);
+	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &c->timeout_s);
+	bad |= config_long("HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024,
+			   64 * 1024 * 1024, &c->max_body);
+	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 32 * 1024, 8 * 1024,
+			   1024 * 1024, &c->connection_memory);
+	bad |= config_required_string(
+		"DATABASE_URL", "postgresql://product@127.0.0.1:5432/product_db",
+		&c->database_url);
+	bad |= config_long("DB_POOL_SIZE", 0, 0, 256, &c->db_pool_size);
+	bad |= config_directory("MIGRATIONS_DIR", "services/product/migrations",
+				&c->migrations_dir);
+	bad |= config_required_string("REDIS_URL", "redis://127.0.0.1:6379/0",
+				      &c->redis_url);
+	bad |= config_long("CACHE_TTL_S", 300, 1, 86400, &c->cache_ttl_s);
+	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
+				    ".state/dev/secrets/jwt_public.pem",
+				    &c->jwt_public_key_file);
+	bad |= config_required_string("JWT_ISSUER", "shop-user", &c->jwt_issuer);
+	bad |= config_required_string("JWT_AUDIENCE", "shop", &c->jwt_audience);
+	return bad ? SHOP_EINVAL : 0;
+}
+
+struct readiness {
+	struct db_pool *db;
+	struct redis_pool *redis;
+};
+
+static int check_ready(void *ctx, json_t *checks)
+{
+	struct readiness *r = ctx;
+	int db = db_pool_ping(r->db);
+	int redis = redis_ping(r->redis);
+
+	json_object_set_new(checks, "database",
+			    json_string(db == 0 ? "ok" : shop_strerror(db)));
+	json_object_set_new(checks, "redis",
+			    json_string(redis == 0 ? "ok" : shop_strerror(redis)));
+	return db == 0 && redis == 0 ? 0 : SHOP_EUNAVAIL;
+}
+
+static int authenticate(void *ctx, const char *token,
+			struct http_principal *out)
+{
+	struct jwt_claims claims;
+	const char *reason = NULL;
+	int rc = jwt_verify(ctx, token, &claims, &reason);
+
+	if (rc) {
+		slog_kv(SLOG_DEBUG, NULL, "token rejected",
+			SLOG_S("reason", reason ? reason : "invalid"));
+		return rc;
+	}
+	snprintf(out->sub, sizeof(out->sub), "%s", claims.sub);
+	snprintf(out->email, sizeof(out->email), "%s", claims.email);
+	snprintf(out->role, sizeof(out->role), "%s", claims.role);
+	snprintf(out->jti, sizeof(out->jti), "%s", claims.jti);
+	out->is_admin = strcmp(claims.role, "admin") == 0;
+	return 0;
+}
+
+int main(void)
+{
+	struct product_config cfg;
+	enum slog_level level = SLOG_INFO;
+	const char *level_name;
+	struct db_pool *db = NULL;
+	struct redis_pool *redis = NULL;
+	struct jwt_verifier *jwt = NULL;
+	struct product_repo repo = {0};
+	struct product_cache cache = {0};
+	struct http_server *server = NULL;
+	struct catalog catalog;
+	struct readiness ready;
+	int threads, exit_code = 1, sig;
+
+	http_block_signals();
+	slog_init("product", SLOG_INFO);
+	config_string("LOG_LEVEL", "info", &level_name);
+	if (slog_level_parse(level_name, &level) < 0) {
+		slog_kv(SLOG_ERROR, NULL, "invalid configuration",
+			SLOG_S("variable", "LOG_LEVEL"), SLOG_S("value", level_name),
+			SLOG_S("expected", "debug, info, warn or error"));
+		return 2;
+	}
+	slog_init("product", level);
+	if (read_config(&cfg) < 0)
+		return 2;
+	threads = cfg.threads > 0 ? (int)cfg.threads : shop_ncpu();
+
+	if (migrate_run(cfg.database_url, cfg.migrations_dir, "product") < 0)
+		goto out;
+
+	struct db_pool_options dbo = {
+		.conninfo = cfg.database_url,
+		.name = "product_db",
+		.application_name = "product",
+		.size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size : threads,
+		.statement_timeout_ms = 5000,
+	};
+	if (db_pool_new(&dbo, &db) < 0)
+		goto out;
+	repo = pg_product_repo_new(db);
+	if (!repo.ops)
+		goto out;
+	if (db_pool_start(db) == SHOP_EINVAL)
+		goto out;
+	metrics_on_render(db_pool_metrics_hook, db);
+
+	struct redis_pool_options ro = {
+		.name = "product",
+		.url = cfg.redis_url,
+		.size = threads,
+	};
+	if (redis_pool_new(&ro, &redis) < 0)
+		goto out;
+	cache = redis_product_cache_new(redis, (int)cfg.cache_ttl_s);
+	if (!cache.ops)
+		goto out;
+
+	if (jwt_verifier_new(cfg.jwt_public_key_file, cfg.jwt_issuer,
+			     cfg.jwt_audience, 30, &jwt) < 0)
+		goto out;
+
+	catalog_init(&catalog, repo, cache);
+	ready.db = db;
+	ready.redis = redis;
+	struct http_server_config hc = {
+		.service = "product",
+		.address = cfg.address,
+		.port = cfg.port,
+		.threads = threads,
+		.max_connections = (unsigned)cfg.max_connections,
+		.per_ip_connections = (unsigned)cfg.per_ip_connections,
+		.timeout_s = (unsigned)cfg.timeout_s,
+		.connection_memory = (size_t)cfg.connection_memory,
+		.max_body = (size_t)cfg.max_body,
+		.routes = product_routes,
+		.nroutes = product_nroutes,
+		.app = &catalog,
+		.authenticate = authenticate,
+		.auth_ctx = jwt,
+		.ready = check_ready,
+		.ready_ctx = &ready,
+	};
+	server = http_server_start(&hc);
+	if (!server)
+		goto out;
+
+	sig = http_wait_for_signal();
+	slog_kv(SLOG_INFO, NULL, "shutting down", SLOG_I("signal", sig));
+	http_server_free(server, 8000);
+	server = NULL;
+	exit_code = 0;
+out:
+	http_server_free(server, 0);
+	jwt_verifier_free(jwt);
+	redis_product_cache_free(cache);
+	redis_pool_free(redis);
+	pg_product_repo_free(repo);
+	db_pool_free(db);
+	if (exit_code)
+		slog_error("product stopped: start-up failed");
+	else
+		slog_info("stopped");
+	return exit_code;
+}

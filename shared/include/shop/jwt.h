@@ -1,0 +1,66 @@
+#ifndef SHOP_JWT_H
+#define SHOP_JWT_H
+
+/*
+ * Verification of the fleet's access tokens: ES256 JWTs issued by the user
+ * service (claims sub, email, role, iat, exp, iss, aud, jti).
+ *
+ * libjwt 1.10 takes the algorithm from the token and checks no claim, so
+ * this module does both itself: the header must say alg ES256 before libjwt
+ * sees the token (no "none", no HS256 MAC'd with the public key), the
+ * decoded token must be ES256 again, and exp, iat, nbf, iss, aud, sub and
+ * role are checked here. libjwt types stay inside jwt.c.
+ */
+
+#define JWT_SUB_MAX   64
+#define JWT_EMAIL_MAX 256
+#define JWT_ROLE_MAX  16
+#define JWT_JTI_MAX   64
+
+/*
+ * The claims of a verified token, in fixed-size fields the caller owns (no
+ * allocation, nothing to free). A claim longer than its field (minus the
+ * NUL) makes the token invalid rather than being cut.
+ */
+struct jwt_claims {
+	char sub[JWT_SUB_MAX];     /* the user id; never empty */
+	char email[JWT_EMAIL_MAX]; /* "" when the token has none */
+	char role[JWT_ROLE_MAX];   /* "customer" or "admin" */
+	char jti[JWT_JTI_MAX];     /* token id for revocation; "" when none */
+	long long iat;             /* seconds since the epoch */
+	long long exp;             /* seconds since the epoch */
+};
+
+struct jwt_verifier;
+
+/*
+ * Reads the public key (a P-256 "BEGIN PUBLIC KEY" PEM file) and returns a
+ * verifier accepting tokens with iss == issuer and aud == audience (or an
+ * aud array containing it), allowing leeway_seconds (0..3600) of clock
+ * skew on exp, iat and nbf. The strings are copied. Returns 0 and *out
+ * (caller frees with jwt_verifier_free()), SHOP_EINVAL when the file
+ * cannot be read or holds no P-256 public key, or issuer / audience are
+ * empty (logged, naming the file), or SHOP_ENOMEM.
+ */
+int jwt_verifier_new(const char *public_key_pem_path, const char *issuer,
+                     const char *audience, int leeway_seconds,
+                     struct jwt_verifier **out);
+
+/* Frees the verifier. Accepts NULL. */
+void jwt_verifier_free(struct jwt_verifier *v);
+
+/*
+ * Verifies token (a compact JWS, without "Bearer ") at the current time.
+ * Returns 0 and fills *out, or SHOP_EAUTH for every rejection, with *reason
+ * (when reason is not NULL) set to a short static string for logs such as
+ * "expired", "bad signature" or "wrong audience"; out is untouched then.
+ * Never logs. Thread-safe: any number of threads may verify at once.
+ */
+int jwt_verify(const struct jwt_verifier *v, const char *token,
+               struct jwt_claims *out, const char **reason);
+
+/* jwt_verify() at the given time (seconds since the epoch), for tests. */
+int jwt_verify_at(const struct jwt_verifier *v, const char *token,
+                  long long now, struct jwt_claims *out, const char **reason);
+
+#endif

@@ -1,0 +1,102 @@
+#ifndef SHOP_REDIS_H
+#define SHOP_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * A small Redis client for the fleet's needs (cache, rate limits, token
+ * revocation) on hiredis, whose types stay inside redis.c.
+ *
+ * A pool of blocking connections (a hiredis context is not thread-safe):
+ * each call takes one, runs one command under the command timeout, and
+ * gives it back. A connection that fails is closed and reopened by a later
+ * call. Redis is a cache here, never a reason to stop serving: when it
+ * cannot be reached (refused, connect or command timeout, broken
+ * connection), the pool is marked down and every call fails at once with
+ * SHOP_EUNAVAIL, without touching the network, except one call per retry
+ * interval (1 s by default) that tries to connect again. The down and up
+ * transitions are logged once each; failures are counted in
+ * redis_errors_total{redis="<name>",kind="unavailable"|"timeout"|"reply"}
+ * and the state is the gauge redis_up{redis="<name>"}.
+ *
+ * Keys are NUL-terminated strings; values are bytes with a length.
+ * All calls are thread-safe. Every call returns 0 or:
+ *   SHOP_EUNAVAIL   Redis cannot be reached, or is loading its data set
+ *   SHOP_ETIMEDOUT  no answer within the command timeout, or every
+ *                   connection stayed busy that long
+ *   SHOP_ERR        Redis answered with an error (wrong type, ...; logged)
+ *   SHOP_ENOMEM
+ * and leaves its out-parameters untouched when it fails.
+ *
+ * Writing to a connection the server closed raises SIGPIPE: daemons block
+ * it (http_block_signals()); any other caller must block or ignore it.
+ */
+
+struct redis_pool;
+
+struct redis_pool_options {
+	/* redis://[[user]:password@]host[:port][/db], user and password
+	 * percent-encoded; port defaults to 6379, db to 0. Copied. The
+	 * password is never logged. */
+	const char *url;
+	/* Name for logs and the metrics label. Copied. NULL means "redis". */
+	const char *name;
+	int size;               /* connections, >= 1 */
+	int connect_timeout_ms; /* 0 means 100 */
+	int command_timeout_ms; /* 0 means 100 */
+	int retry_interval_ms;  /* while down, one connect attempt per
+	                           interval; 0 means 1000 */
+};
+
+/*
+ * Creates a pool; connects nothing yet (the first call does). Returns 0 and
+ * *out (caller frees with redis_pool_free()), SHOP_EINVAL when the URL does
+ * not parse (logged without the password) or a number is out of range, or
+ * SHOP_ENOMEM.
+ */
+int redis_pool_new(const struct redis_pool_options *opt,
+                   struct redis_pool **out);
+
+/* Closes the connections and frees the pool. Accepts NULL. No call may be
+ * in progress (BUG() otherwise). */
+void redis_pool_free(struct redis_pool *r);
+
+/* PING, for /ready. */
+int redis_ping(struct redis_pool *r);
+
+/*
+ * GET key. Returns 0 with *value (NUL-terminated copy, caller frees with
+ * free()) and, when len is not NULL, *len; SHOP_ENOTFOUND when the key does
+ * not exist.
+ */
+int redis_get(struct redis_pool *r, const char *key, char **value, size_t *len);
+
+/* SET key value, with EX ttl_s when ttl_s > 0 (no expiry when 0). */
+int redis_set(struct redis_pool *r, const char *key, const char *value,
+              size_t len, int ttl_s);
+
+/*
+ * SET key value NX, with EX ttl_s when ttl_s > 0. Returns 0 when the key was
+ * set, SHOP_ECONFLICT when it already existed (nothing changed).
+ */
+int redis_set_nx(struct redis_pool *r, const char *key, const char *value,
+                 size_t len, int ttl_s);
+
+/* DEL of nkeys (>= 1) keys; *removed (may be NULL) gets how many existed. */
+int redis_del(struct redis_pool *r, const char *const *keys, size_t nkeys,
+              long long *removed);
+
+/*
+ * For rate limits and throttling: INCR key, and EXPIRE key ttl_s (> 0) when
+ * the key has no expiry (first increment), atomically (one Lua script).
+ * Returns 0 with *count the value after the increment and, when ttl is not
+ * NULL, *ttl the seconds left in the window.
+ */
+int redis_incr_expire(struct redis_pool *r, const char *key, int ttl_s,
+                      long long *count, long long *ttl);
+
+/* EXISTS key: *exists true when it does. */
+int redis_exists(struct redis_pool *r, const char *key, bool *exists);
+
+#endif

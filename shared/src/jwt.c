@@ -1,0 +1,419 @@
+#include "shop/jwt.h"
+
+#include "shop/error.h"
+#include "shop/log.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <jwt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define JWT_TOKEN_MAX    8192
+#define JWT_KEY_FILE_MAX 16384
+#define JWT_LEEWAY_MAX   3600
+/* Far beyond any real NumericDate; keeps the double -> integer cast defined. */
+#define JWT_TIME_MAX 1e15
+
+struct jwt_verifier {
+	char *key; /* PEM text handed to libjwt: never NULL, never empty */
+	int key_len;
+	char *issuer;
+	char *audience;
+	int leeway;
+};
+
+/*
+ * The DER prefix of every SubjectPublicKeyInfo for an uncompressed P-256
+ * key: SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING 04|X|Y }.
+ */
+static const unsigned char p256_spki_prefix[] = {
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+        0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+        0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+};
+#define P256_SPKI_LEN 91
+
+static int b64_value(char c, bool url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+/*
+ * Decodes base64 (url: the unpadded URL alphabet of JWS; else the padded
+ * standard alphabet of PEM, whitespace ignored) into out (cap bytes).
+ * Returns the decoded length, or -1 on a bad character or overflow.
+ */
+static long b64_decode(const char *s, size_t n, bool url, unsigned char *out,
+                       size_t cap)
+{
+	uint32_t acc = 0;
+	size_t o = 0;
+	int bits = 0, pad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int v;
+
+		if (!url && (c == '\n' || c == '\r' || c == ' ' || c == '\t'))
+			continue;
+		if (!url && c == '=') {
+			pad++;
+			continue;
+		}
+		v = b64_value(c, url);
+		if (v < 0 || pad > 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (bits >= 6 || pad > 2) /* a lone trailing character */
+		return -1;
+	return (long)o;
+}
+
+static char *read_small_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(JWT_KEY_FILE_MAX + 1);
+	if (!buf)
+		goto close_file;
+	n = fread(buf, 1, JWT_KEY_FILE_MAX + 1, f);
+	if (ferror(f) || n == 0 || n > JWT_KEY_FILE_MAX) {
+		free(buf);
+		buf = NULL;
+		errno = EINVAL;
+		goto close_file;
+	}
+	buf[n] = '\0';
+	*len = n;
+
+close_file:
+	fclose(f);
+	return buf;
+}
+
+/* True when pem holds exactly a P-256 public key (not a private key, not
+ * RSA, not another curve). */
+static bool is_p256_public_pem(const char *pem)
+{
+	static const char begin[] = "-----BEGIN PUBLIC KEY-----";
+	static const char end[] = "-----END PUBLIC KEY-----";
+	const char *b = strstr(pem, begin), *e;
+	unsigned char der[P256_SPKI_LEN + 1];
+	long n;
+
+	if (!b)
+		return false;
+	b += sizeof(begin) - 1;
+	e = strstr(b, end);
+	if (!e)
+		return false;
+	n = b64_decode(b, (size_t)(e - b), false, der, sizeof(der));
+	return n == P256_SPKI_LEN &&
+	       memcmp(der, p256_spki_prefix, sizeof(p256_spki_prefix)) == 0;
+}
+
+int jwt_verifier_new(const char *public_key_pem_path, const char *issuer,
+                     const char *audience, int leeway_seconds,
+                     struct jwt_verifier **out)
+{
+	struct jwt_verifier *v = NULL;
+	size_t len = 0;
+	int rc = SHOP_EINVAL;
+
+	if (!public_key_pem_path || !issuer || !*issuer || !audience ||
+	    !*audience || leeway_seconds < 0 ||
+	    leeway_seconds > JWT_LEEWAY_MAX) {
+		slog_error("cannot create a token verifier: a key path, an "
+		           "issuer, an audience and a leeway of 0..%d s are "
+		           "required",
+		           JWT_LEEWAY_MAX);
+		return SHOP_EINVAL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return SHOP_ENOMEM;
+	v->key = read_small_file(public_key_pem_path, &len);
+	if (!v->key) {
+		slog_error("cannot read public key '%s': %s",
+		           public_key_pem_path,
+		           errno == EINVAL ? "empty or over 16 KiB"
+		                           : strerror(errno));
+		goto fail;
+	}
+	if (!is_p256_public_pem(v->key)) {
+		slog_error("cannot use public key '%s': not a P-256 public key "
+		           "in PEM (BEGIN PUBLIC KEY)",
+		           public_key_pem_path);
+		goto fail;
+	}
+	v->key_len = (int)len;
+	rc = SHOP_ENOMEM;
+	v->issuer = strdup(issuer);
+	v->audience = strdup(audience);
+	if (!v->issuer || !v->audience)
+		goto fail;
+	v->leeway = leeway_seconds;
+	*out = v;
+	return 0;
+
+fail:
+	jwt_verifier_free(v);
+	return rc;
+}
+
+void jwt_verifier_free(struct jwt_verifier *v)
+{
+	if (!v)
+		return;
+	free(v->key);
+	free(v->issuer);
+	free(v->audience);
+	free(v);
+}
+
+/* Decodes one base64url segment of the token as a JSON object. */
+static json_t *segment_json(const char *s, size_t n)
+{
+	unsigned char buf[JWT_TOKEN_MAX];
+	long len = b64_decode(s, n, true, buf, sizeof(buf));
+	json_t *j;
+
+	if (len <= 0)
+		return NULL;
+	j = json_loadb((const char *)buf, (size_t)len, JSON_REJECT_DUPLICATES,
+	               NULL);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Copies an optional (required when `required`) string claim into dst.
+ * Returns NULL or the reason it fails. */
+static const char *string_claim(json_t *claims, const char *name, bool required,
+                                char *dst, size_t cap, const char *missing)
+{
+	json_t *j = json_object_get(claims, name);
+	size_t len;
+
+	if (!j) {
+		if (required)
+			return missing;
+		dst[0] = '\0';
+		return NULL;
+	}
+	if (!json_is_string(j))
+		return "malformed claims";
+	len = json_string_length(j);
+	if (len == 0 && required)
+		return missing;
+	if (len >= cap || strlen(json_string_value(j)) != len)
+		return "claim too long";
+	memcpy(dst, json_string_value(j), len + 1);
+	return NULL;
+}
+
+/* Reads a NumericDate claim. Returns NULL or the reason. */
+static const char *time_claim(json_t *claims, const char *name, bool required,
+                              long long *out, bool *present,
+                              const char *missing)
+{
+	json_t *j = json_object_get(claims, name);
+	double d;
+
+	*present = j != NULL;
+	if (!j)
+		return required ? missing : NULL;
+	if (!json_is_number(j))
+		return "malformed claims";
+	d = json_number_value(j);
+	if (!(d >= 0 && d <= JWT_TIME_MAX))
+		return "malformed claims";
+	*out = (long long)d;
+	return NULL;
+}
+
+static bool audience_matches(json_t *aud, const char *want)
+{
+	size_t i;
+	json_t *item;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	if (json_is_array(aud)) {
+		json_array_foreach(aud, i, item)
+		{
+			if (json_is_string(item) &&
+			    strcmp(json_string_value(item), want) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static const char *check_claims(const struct jwt_verifier *v, json_t *claims,
+                                long long now, struct jwt_claims *c)
+{
+	const char *why;
+	json_t *iss;
+	long long nbf = 0;
+	bool present;
+
+	if ((why = time_claim(claims, "exp", true, &c->exp, &present,
+	                      "missing exp")))
+		return why;
+	if (now >= c->exp + v->leeway)
+		return "expired";
+	if ((why = time_claim(claims, "iat", true, &c->iat, &present,
+	                      "missing iat")))
+		return why;
+	if (c->iat > now + v->leeway)
+		return "issued in the future";
+	if ((why = time_claim(claims, "nbf", false, &nbf, &present, NULL)))
+		return why;
+	if (present && nbf > now + v->leeway)
+		return "not yet valid";
+	iss = json_object_get(claims, "iss");
+	if (!json_is_string(iss) ||
+	    strcmp(json_string_value(iss), v->issuer) != 0)
+		return "wrong issuer";
+	if (!audience_matches(json_object_get(claims, "aud"), v->audience))
+		return "wrong audience";
+	if ((why = string_claim(claims, "sub", true, c->sub, sizeof(c->sub),
+	                        "missing subject")))
+		return why;
+	if ((why = string_claim(claims, "role", true, c->role, sizeof(c->role),
+	                        "invalid role")))
+		return why;
+	if (strcmp(c->role, "customer") != 0 && strcmp(c->role, "admin") != 0)
+		return "invalid role";
+	if ((why = string_claim(claims, "email", false, c->email,
+	                        sizeof(c->email), NULL)))
+		return why;
+	if ((why = string_claim(claims, "jti", false, c->jti, sizeof(c->jti),
+	                        NULL)))
+		return why;
+	return NULL;
+}
+
+/* The header must name ES256 before libjwt sees the token: libjwt would
+ * otherwise verify with whatever algorithm the token asks for. */
+static const char *check_header(const char *token, size_t len)
+{
+	json_t *h = segment_json(token, len);
+	json_t *alg;
+	const char *why = NULL;
+
+	if (!h)
+		return "malformed token";
+	alg = json_object_get(h, "alg");
+	if (!json_is_string(alg) ||
+	    strcmp(json_string_value(alg), "ES256") != 0)
+		why = "unsupported algorithm";
+	else if (json_object_get(h, "crit"))
+		why = "unsupported critical header";
+	json_decref(h);
+	return why;
+}
+
+int jwt_verify_at(const struct jwt_verifier *v, const char *token,
+                  long long now, struct jwt_claims *out, const char **reason)
+{
+	struct jwt_claims c;
+	const char *why = NULL, *dot1, *dot2;
+	json_t *claims = NULL;
+	jwt_t *jwt = NULL;
+	size_t len;
+
+	if (!token || !*token) {
+		why = "missing token";
+		goto done;
+	}
+	len = strnlen(token, JWT_TOKEN_MAX + 1);
+	if (len > JWT_TOKEN_MAX) {
+		why = "token too long";
+		goto done;
+	}
+	/* Compact JWS: three non-empty base64url segments. */
+	for (size_t i = 0; i < len; i++) {
+		if (token[i] != '.' && b64_value(token[i], true) < 0) {
+			why = "malformed token";
+			goto done;
+		}
+	}
+	dot1 = strchr(token, '.');
+	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	if (!dot1 || !dot2 || strchr(dot2 + 1, '.') || dot1 == token ||
+	    dot2 == dot1 + 1 || dot2[1] == '\0') {
+		why = "malformed token";
+		goto done;
+	}
+	if ((why = check_header(token, (size_t)(dot1 - token))))
+		goto done;
+
+	/* The key is never NULL or empty here (checked at creation), so
+	 * libjwt verifies the signature rather than skipping it. */
+	if (jwt_decode(&jwt, token, (const unsigned char *)v->key,
+	               v->key_len) != 0 ||
+	    !jwt) {
+		why = "bad signature";
+		goto done;
+	}
+	if (jwt_get_alg(jwt) != JWT_ALG_ES256) {
+		why = "unsupported algorithm";
+		goto done;
+	}
+	/* The payload is authenticated now; read it strictly ourselves. */
+	claims = segment_json(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+	if (!claims) {
+		why = "malformed claims";
+		goto done;
+	}
+	memset(&c, 0, sizeof(c));
+	if ((why = check_claims(v, claims, now, &c)))
+		goto done;
+	*out = c;
+
+done:
+	json_decref(claims);
+	if (jwt)
+		jwt_free(jwt);
+	if (why && reason)
+		*reason = why;
+	return why ? SHOP_EAUTH : 0;
+}
+
+int jwt_verify(const struct jwt_verifier *v, const char *token,
+               struct jwt_claims *out, const char **reason)
+{
+	return jwt_verify_at(v, token, (long long)time(NULL), out, reason);
+}
