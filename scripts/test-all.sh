@@ -11,9 +11,9 @@
 #
 # What counts: each check in scripts/checks/, each ctest test and each node
 # test (pass / fail+cancelled), plus one failure for each step that could not
-# run its tests (build, fleet start-up), each daemon log with a sanitizer
-# report, and each daemon that had to be SIGKILLed because it did not exit
-# within 10 s of SIGTERM.
+# run its tests (build, fleet start-up), each daemon that died during the
+# tests, each daemon log with a sanitizer report, and each daemon that had to
+# be SIGKILLed because it did not exit within 10 s of SIGTERM.
 #
 # Ports (overridable with TEST_<NAME>, e.g. TEST_PG_PORT=35432):
 #   GATEWAY_PORT=29000 PRODUCT_PORT=28004 PG_PORT=25432 RABBIT_PORT=25682
@@ -52,6 +52,7 @@ EPMD_PORT=${TEST_EPMD_PORT:-24369}
 REDIS_PORT=${TEST_REDIS_PORT:-26379}
 SMTP_PORT=${TEST_SMTP_PORT:-21025}
 PG_FAST=1
+PORT_VAR_PREFIX=TEST_ # port conflicts name TEST_PG_PORT etc.
 DAEMON_START_TIMEOUT=${DAEMON_START_TIMEOUT:-60}
 INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-900}
 
@@ -133,8 +134,13 @@ count_checks() {
 	fi
 }
 
+# Unit tests run once the fleet's PostgreSQL and Redis are up: the pool,
+# migration and Redis client tests talk to them (their own schema, keys
+# under a prefix, Redis database 2), and would only skip without them.
 run_ctest() {
-	ctest --test-dir "$BUILD_DIR" --output-on-failure
+	SHOP_TEST_DATABASE_URL=$(db_url product) \
+		SHOP_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/2 \
+		ctest --test-dir "$BUILD_DIR" --output-on-failure
 }
 
 run_integration() {
@@ -209,6 +215,19 @@ count_node() {
 	fi
 }
 
+# A daemon that died while the tests ran (a crash the tests did not notice).
+count_dead_daemons() {
+	local line
+	for line in "${SHOP_DAEMONS[@]}"; do
+		daemon_fields "$line"
+		if ! is_running "$D_NAME"; then
+			FAILED=$((FAILED + 1))
+			note "$D_NAME is no longer running after the integration tests; last lines of its log:"
+			tail -n 20 "$STATE/logs/$D_NAME.log" | sed 's/^/    /'
+		fi
+	done
+}
+
 # Sanitizer reports and SIGKILLed daemons, after the fleet has stopped (leak
 # reports are written at exit).
 count_daemon_problems() {
@@ -259,9 +278,6 @@ run_pass() {
 		return 0
 	fi
 
-	STEP_TAIL=0 step_soft "$pass: unit tests" run_ctest
-	count_ctest "$(step_log "$pass: unit tests")" "$STEP_RC"
-
 	FLEET_UP=1
 	for s in "${FLEET_STEPS[@]}"; do
 		if ((ok)); then
@@ -275,11 +291,15 @@ run_pass() {
 		fi
 	done
 
+	STEP_TAIL=0 step_soft "$pass: unit tests" run_ctest
+	count_ctest "$(step_log "$pass: unit tests")" "$STEP_RC"
+
 	if ((ok)); then
 		fleet_write_env
 		STEP_TAIL=0 step_soft "$pass: integration tests" run_integration
 		log=$(step_log "$pass: integration tests")
 		count_node "$log" "$STATE/logs/integration.tap" "$STEP_RC"
+		count_dead_daemons
 	else
 		step_skip "$pass: integration tests" "the fleet did not start"
 	fi

@@ -50,7 +50,7 @@ int gw_config_load(struct gw_config *c)
 	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 1000000,
 			   &c->per_ip_connections);
 	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &c->client_timeout_s);
-	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 32768, 4096,
+	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 16384, 4096,
 			   16 * 1024 * 1024, &c->connection_memory);
 	bad |= config_long("GATEWAY_MAX_BODY_BYTES", 1048576, 0,
 			   256L * 1024 * 1024, &c->max_body);

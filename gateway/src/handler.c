@@ -5,6 +5,7 @@
  */
 #include "worker_internal.h"
 
+#include "headers.h"
 #include "problem.h"
 #include "static_files.h"
 #include "urlpath.h"
@@ -54,11 +55,13 @@ static struct gw_request *request_get(struct worker *w)
 	r->method = NULL;
 	r->status = 0;
 	r->oom = false;
+	r->suspended = false;
 	r->body_too_large = false;
 	r->has_body_header = false;
 	r->has_host = false;
 	r->body_seen = 0;
 	r->if_none_match = NULL;
+	r->content_length = NULL;
 	r->request_id[0] = '\0';
 	r->traceparent[0] = '\0';
 	r->ex.addr = NULL;
@@ -213,24 +216,6 @@ static enum MHD_Result respond_too_large(struct gw_request *r)
 
 /* ---- request headers ---- */
 
-static bool forwarded(const char *key)
-{
-	/* request headers an upstream may need; everything else (hop-by-hop
-	 * headers, Content-Length, X-Forwarded-*, ...) stays here */
-	static const char *const names[] = {
-		"Authorization",   "Content-Type", "Accept",
-		"Accept-Language", "Idempotency-Key", "If-None-Match",
-		"If-Match",        "If-Modified-Since", "User-Agent",
-		"Cookie",          "tracestate",   "Origin",
-		"Host",
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (strcasecmp(key, names[i]) == 0)
-			return true;
-	return false;
-}
-
 static void put(struct gw_request *r, const char *s)
 {
 	if (gbuf_puts(&r->head, s) < 0)
@@ -241,36 +226,51 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
 				      const char *key, const char *value)
 {
 	struct gw_request *r = cls;
+	enum req_header h;
 
 	(void)kind;
 	if (!key || !value)
 		return MHD_YES;
-	if (strcasecmp(key, "X-Request-ID") == 0) {
+	h = headers_classify_request(key);
+	switch (h) {
+	case REQH_OTHER:
+		return MHD_YES;
+	case REQH_REQUEST_ID:
 		if (!r->request_id[0] && trace_request_id_valid(value))
 			snprintf(r->request_id, sizeof(r->request_id), "%s",
 				 value);
 		return MHD_YES;
-	}
-	if (strcasecmp(key, "traceparent") == 0) {
+	case REQH_TRACEPARENT:
 		if (!r->traceparent[0] && trace_parent_valid(value) &&
 		    strlen(value) < sizeof(r->traceparent))
 			snprintf(r->traceparent, sizeof(r->traceparent), "%s",
 				 value);
 		return MHD_YES;
-	}
-	if (strcasecmp(key, "Content-Length") == 0 ||
-	    strcasecmp(key, "Transfer-Encoding") == 0) {
+	case REQH_CONTENT_LENGTH:
+		r->has_body_header = true;
+		if (!r->content_length)
+			r->content_length = value;
+		return MHD_YES;
+	case REQH_TRANSFER_ENCODING:
 		r->has_body_header = true;
 		return MHD_YES;
-	}
-	if (strcasecmp(key, "If-None-Match") == 0 && !r->if_none_match)
-		r->if_none_match = value;
-	if (r->route.kind != ROUTE_PROXY || !forwarded(key))
-		return MHD_YES;
-	if (strpbrk(value, "\r\n"))
-		return MHD_YES; /* never let a value split the request */
-	if (strcasecmp(key, "Host") == 0)
+	case REQH_IF_NONE_MATCH:
+		if (!r->if_none_match)
+			r->if_none_match = value;
+		break;
+	case REQH_HOST:
 		r->has_host = true;
+		break;
+	default:
+		break;
+	}
+	if (r->route.kind != ROUTE_PROXY)
+		return MHD_YES;
+	if (strpbrk(value, "\r\n")) {
+		if (h == REQH_HOST)
+			r->has_host = false;
+		return MHD_YES; /* never let a value split the request */
+	}
 	put(r, key);
 	put(r, ": ");
 	put(r, value);
@@ -415,24 +415,6 @@ static enum MHD_Result serve_static(struct gw_request *r)
 
 /* ---- the proxy ---- */
 
-static bool response_header_passed(const char *name)
-{
-	/* hop-by-hop headers, what libmicrohttpd writes itself, and what
-	 * the gateway sets on every response */
-	static const char *const dropped[] = {
-		"Connection",   "Keep-Alive",       "Transfer-Encoding",
-		"Content-Length", "Proxy-Connection", "TE",
-		"Trailer",      "Upgrade",          "Date",
-		"X-Request-ID", "X-Content-Type-Options", "X-Frame-Options",
-		"Referrer-Policy",
-	};
-
-	for (size_t i = 0; i < sizeof(dropped) / sizeof(*dropped); i++)
-		if (strcasecmp(name, dropped[i]) == 0)
-			return false;
-	return true;
-}
-
 static enum MHD_Result respond_upstream_error(struct gw_request *r, int err)
 {
 	const char *svc = service_name(r->route.service);
@@ -518,7 +500,7 @@ static enum MHD_Result respond_upstream(struct gw_request *r)
 		const char *name, *value;
 
 		resp_parser_header(&ex->parser, &ex->resp, i, &name, &value);
-		if (response_header_passed(name))
+		if (headers_response_passed(name))
 			MHD_add_response_header(resp, name, value);
 	}
 	return queue(r, (unsigned)ex->parser.status, resp);
@@ -533,7 +515,12 @@ static void exchange_done(struct exchange *ex)
 
 	waiting_remove(r->w, r);
 	r->phase = PH_READY;
-	MHD_resume_connection(r->conn);
+	if (r->suspended) {
+		r->suspended = false;
+		MHD_resume_connection(r->conn);
+	} else {
+		r->w->unparked--;
+	}
 	r->w->need_run = true;
 }
 
@@ -576,6 +563,13 @@ static enum MHD_Result start_exchange(struct gw_request *r)
 		return respond_upstream_error(r, rc);
 	r->phase = PH_WAITING;
 	waiting_add(w, r);
+	if (w->spin) {
+		/* left in libmicrohttpd's ready list: it calls us again on
+		 * every run until the answer is in or the loop parks us */
+		w->unparked++;
+		return MHD_YES;
+	}
+	r->suspended = true;
 	MHD_suspend_connection(r->conn);
 	return MHD_YES;
 }
@@ -590,8 +584,7 @@ static enum MHD_Result start_proxy(struct gw_request *r)
 	if (urlpath_has_dot_segment(r->path.data, r->path.len))
 		return respond_problem(r, 400, "the path has a '.' or '..' "
 					       "segment");
-	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	cl = r->content_length;
 	if (cl) {
 		long n;
 
@@ -612,7 +605,7 @@ static enum MHD_Result start_proxy(struct gw_request *r)
 	client_address(r->conn, ip, sizeof(ip));
 	put(r, "\r\nX-Forwarded-For: ");
 	put(r, ip);
-	put(r, "\r\nX-Forwarded-Proto: http\r\n");
+	put(r, "\r\n");
 	r->phase = PH_BODY;
 	return MHD_YES;
 }
@@ -770,6 +763,13 @@ enum MHD_Result handler_access(void *cls, struct MHD_Connection *conn,
 		return start_exchange(r);
 	case PH_READY:
 		return respond_upstream(r);
+	case PH_WAITING:
+		if (r->w->park && !r->suspended) {
+			r->w->unparked--;
+			r->suspended = true;
+			MHD_suspend_connection(r->conn);
+		}
+		return MHD_YES;
 	default:
 		(void)conn;
 		*upload_data_size = 0;
@@ -792,9 +792,11 @@ void handler_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	*req_cls = NULL;
 	if (r->phase == PH_WAITING) {
-		/* only when the daemon stops under a suspended request */
+		/* the daemon stops, or times out a request left waiting */
 		upstream_pool_cancel(w->pool, &r->ex);
 		waiting_remove(w, r);
+		if (!r->suspended)
+			w->unparked--;
 	}
 	status = r->status ? r->status : 499; /* no answer reached the client */
 	seconds = (double)(shop_now_ns() - r->t_start) / 1e9;

@@ -70,6 +70,9 @@ struct worker *worker_new(const struct gateway *gw, unsigned index,
 	w->wake_tag = EV_WAKE;
 	trace_rng_init(&w->rng);
 	metrics_cache_init(&w->mcache);
+	w->spin = getenv("GW_EXPERIMENT_SPIN") != NULL;
+	if (getenv("GW_EXPERIMENT_TURBO"))
+		flags |= MHD_USE_TURBO;
 	if (cfg->listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 
@@ -211,10 +214,15 @@ static void *worker_main(void *arg)
 		upstream_pool_expire(w->pool, after);
 		if (timeout > 0 && after - now >= (uint64_t)timeout * 1000000u)
 			run_mhd = true;
+		if (n == 0 && w->unparked > 0) {
+			w->park = true;
+			run_mhd = true;
+		}
 		if (run_mhd || w->need_run) {
 			w->need_run = false;
 			MHD_run(w->mhd);
 		}
+		w->park = false;
 		if (!w->stopping)
 			continue;
 		if (w->inflight == 0)

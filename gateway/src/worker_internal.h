@@ -40,11 +40,13 @@ struct gw_request {
 	const char *method;        /* borrowed from libmicrohttpd */
 	unsigned status;           /* what was queued; 0 when nothing */
 	bool oom;
+	bool suspended;
 	bool body_too_large;
 	bool has_body_header;      /* Content-Length or Transfer-Encoding */
 	bool has_host;
 	size_t body_seen;
 	const char *if_none_match; /* borrowed from libmicrohttpd */
+	const char *content_length; /* likewise */
 	struct gbuf uri;  /* the raw request target, NUL-terminated */
 	struct gbuf path; /* its decoded path, NUL-terminated */
 	struct gbuf head; /* the request line and headers sent upstream */
@@ -68,6 +70,9 @@ struct worker {
 	struct gw_request *waiting; /* suspended requests */
 	size_t inflight;            /* from URI callback to completion */
 	bool need_run;              /* a connection was resumed */
+	bool spin;
+	bool park;
+	size_t unparked;
 	bool stopping;
 	uint64_t stop_deadline;
 	pthread_t thread;

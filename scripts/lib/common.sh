@@ -279,9 +279,10 @@ port_owner() {
 	printf 'another process'
 }
 
-# require_free_port PORT VARNAME: fail with a message naming the variable.
+# require_free_port PORT VARNAME: fail with a message naming the variable
+# (prefixed with PORT_VAR_PREFIX, e.g. TEST_ for test-all.sh).
 require_free_port() {
-	local port=$1 var=$2
+	local port=$1 var=${PORT_VAR_PREFIX:-}$2
 	if port_open "$port"; then
 		die "port $port is already in use by $(port_owner "$port"), not by this fleet (state $STATE).
 Stop that process, or choose another port: $var=<free port> $(basename "$0")"

@@ -371,7 +371,10 @@ pg_check_isolation() {
 pg_stop() {
 	if [[ -f $PG_DATA/postmaster.pid ]] && pg_running; then
 		say "stopping PostgreSQL ($PG_DATA)"
-		as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop
+		if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop; then
+			say "fast shutdown failed: immediate shutdown"
+			as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w -t 30 stop
+		fi
 	fi
 	clear_pid postgres
 }

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -745,4 +747,171 @@ int redis_exists(struct redis_pool *r, const char *key, bool *exists)
 	*exists = reply->integer > 0;
 	freeReplyObject(reply);
 	return 0;
+}
+
+int redis_publish(struct redis_pool *r, const char *channel, const char *msg,
+                  size_t len, long long *receivers)
+{
+	const char *argv[3] = {"PUBLISH", channel, msg};
+	size_t lens[3] = {7, strlen(channel), len};
+	redisReply *reply;
+	int rc = command(r, 3, argv, lens, &reply);
+
+	if (rc)
+		return rc;
+	if (reply->type != REDIS_REPLY_INTEGER)
+		return unexpected(r, "PUBLISH", reply);
+	if (receivers)
+		*receivers = reply->integer;
+	freeReplyObject(reply);
+	return 0;
+}
+
+/* ---- subscriptions ---- */
+
+struct redis_subscription {
+	struct redis_pool *pool;
+	char *channel;
+	redis_message_fn on_message;
+	redis_state_fn on_state;
+	void *arg;
+	pthread_t thread;
+	atomic_bool stop;
+};
+
+/* Handles one reply of a subscribed connection. Returns 0, or -1 when the
+ * reply is not what a subscription sends. */
+static int sub_dispatch(struct redis_subscription *s, redisReply *reply,
+                        bool *live)
+{
+	const char *kind;
+
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING)
+		return -1;
+	kind = reply->element[0]->str;
+	if (strcmp(kind, "subscribe") == 0) {
+		*live = true;
+		s->on_state(s->arg, true);
+	} else if (strcmp(kind, "message") == 0 &&
+	           reply->element[2]->type == REDIS_REPLY_STRING) {
+		s->on_message(s->arg, reply->element[2]->str,
+		              (size_t)reply->element[2]->len);
+	}
+	return 0;
+}
+
+/* Sleeps up to ms, waking early when asked to stop. */
+static void sub_sleep(struct redis_subscription *s, int ms)
+{
+	for (int slept = 0; slept < ms && !atomic_load(&s->stop); slept += 50) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *sub_main(void *arg)
+{
+	struct redis_subscription *s = arg;
+	struct redis_pool *r = s->pool;
+	bool logged_down = false;
+
+	while (!atomic_load(&s->stop)) {
+		struct redis_slot slot = {0};
+		char why[160] = "";
+		bool live = false;
+		const char *argv[2] = {"SUBSCRIBE", s->channel};
+		size_t lens[2] = {9, strlen(s->channel)};
+
+		if (slot_connect(r, &slot, why, sizeof(why)) != 0) {
+			if (!logged_down)
+				slog_warn("redis '%s': cannot subscribe to "
+				          "'%s': %s; retrying",
+				          r->name, s->channel, why);
+			logged_down = true;
+			sub_sleep(s, r->retry_interval_ms);
+			continue;
+		}
+		if (redisAppendCommandArgv(slot.ctx, 2, argv, lens) != REDIS_OK)
+			goto lost;
+		for (int done = 0; !done;) {
+			if (redisBufferWrite(slot.ctx, &done) != REDIS_OK)
+				goto lost;
+		}
+		while (!atomic_load(&s->stop)) {
+			void *reply = NULL;
+			struct pollfd pfd = {.fd = slot.ctx->fd, .events = POLLIN};
+
+			if (redisGetReplyFromReader(slot.ctx, &reply) != REDIS_OK)
+				goto lost;
+			if (reply) {
+				int bad = sub_dispatch(s, reply, &live);
+				freeReplyObject(reply);
+				if (bad)
+					goto lost;
+				if (live && logged_down) {
+					slog_info("redis '%s': subscribed to '%s' "
+					          "again",
+					          r->name, s->channel);
+					logged_down = false;
+				}
+				continue;
+			}
+			int n = poll(&pfd, 1, 500);
+			if (n < 0 && errno != EINTR)
+				goto lost;
+			if (n > 0 && redisBufferRead(slot.ctx) != REDIS_OK)
+				goto lost;
+		}
+	lost:
+		if (live)
+			s->on_state(s->arg, false);
+		if (!atomic_load(&s->stop) && !logged_down) {
+			slog_warn("redis '%s': subscription to '%s' lost: %s",
+			          r->name, s->channel,
+			          slot.ctx->err ? slot.ctx->errstr : "closed");
+			logged_down = true;
+		}
+		redisFree(slot.ctx);
+		if (!atomic_load(&s->stop))
+			sub_sleep(s, r->retry_interval_ms);
+	}
+	return NULL;
+}
+
+int redis_subscribe(struct redis_pool *r, const char *channel,
+                    redis_message_fn on_message, redis_state_fn on_state,
+                    void *arg, struct redis_subscription **out)
+{
+	struct redis_subscription *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return SHOP_ENOMEM;
+	s->channel = strdup(channel);
+	if (!s->channel) {
+		free(s);
+		return SHOP_ENOMEM;
+	}
+	s->pool = r;
+	s->on_message = on_message;
+	s->on_state = on_state;
+	s->arg = arg;
+	atomic_init(&s->stop, false);
+	if (pthread_create(&s->thread, NULL, sub_main, s) != 0) {
+		free(s->channel);
+		free(s);
+		return SHOP_ERR;
+	}
+	*out = s;
+	return 0;
+}
+
+void redis_subscription_free(struct redis_subscription *s)
+{
+	if (!s)
+		return;
+	atomic_store(&s->stop, true);
+	pthread_join(s->thread, NULL);
+	free(s->channel);
+	free(s);
 }

@@ -22,6 +22,7 @@
 #include "api/handlers.h"
 #include "core/catalog.h"
 #include "infrastructure/pg_product_repo.h"
+#include "infrastructure/local_product_cache.h"
 #include "infrastructure/redis_product_cache.h"
 
 struct product_config {
@@ -38,6 +39,7 @@ struct product_config {
 	const char *migrations_dir;
 	const char *redis_url;
 	long cache_ttl_s;
+	long cache_local_ttl_s;
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;
@@ -70,6 +72,8 @@ static int read_config(struct product_config *c)
 	bad |= config_required_string("REDIS_URL", "redis://127.0.0.1:6379/0",
 				      &c->redis_url);
 	bad |= config_long("CACHE_TTL_S", 300, 1, 86400, &c->cache_ttl_s);
+	bad |= config_long("CACHE_LOCAL_TTL_S", 30, 0, 3600,
+			   &c->cache_local_ttl_s);
 	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
 				    ".state/dev/secrets/jwt_public.pem",
 				    &c->jwt_public_key_file);
@@ -125,7 +129,7 @@ int main(void)
 	struct redis_pool *redis = NULL;
 	struct jwt_verifier *jwt = NULL;
 	struct product_repo repo = {0};
-	struct product_cache cache = {0};
+	struct product_cache redis_cache = {0}, cache = {0};
 	struct http_server *server = NULL;
 	struct catalog catalog;
 	struct readiness ready;
@@ -171,9 +175,16 @@ int main(void)
 	};
 	if (redis_pool_new(&ro, &redis) < 0)
 		goto out;
-	cache = redis_product_cache_new(redis, (int)cfg.cache_ttl_s);
-	if (!cache.ops)
+	redis_cache = redis_product_cache_new(redis, (int)cfg.cache_ttl_s);
+	if (!redis_cache.ops)
 		goto out;
+	cache = redis_cache;
+	if (cfg.cache_local_ttl_s > 0) {
+		cache = local_product_cache_new(redis_cache, redis,
+						(int)cfg.cache_local_ttl_s, 10000);
+		if (!cache.ops)
+			goto out;
+	}
 
 	if (jwt_verifier_new(cfg.jwt_public_key_file, cfg.jwt_issuer,
 			     cfg.jwt_audience, 30, &jwt) < 0)
@@ -212,7 +223,9 @@ int main(void)
 out:
 	http_server_free(server, 0);
 	jwt_verifier_free(jwt);
-	redis_product_cache_free(cache);
+	if (cache.self != redis_cache.self)
+		local_product_cache_free(cache);
+	redis_product_cache_free(redis_cache);
 	redis_pool_free(redis);
 	pg_product_repo_free(repo);
 	db_pool_free(db);

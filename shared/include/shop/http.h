@@ -157,7 +157,8 @@ void http_respond_problem(struct http_request *req, unsigned status,
 void http_respond_invalid(struct http_request *req, const char *detail,
 			  const struct field_errors *errs);
 
-/* Maps an shop_err code to its problem (404, 409, 503, 504, 500...). */
+/* Maps a shop_err code to its problem: 400, 401, 403, 404, 409, 503 for a
+ * dependency that is down or timed out (OPERATIONS.md), 500 otherwise. */
 void http_respond_error(struct http_request *req, int err, const char *detail);
 
 /* ---- problem+json documents, shared with the gateway ---- */

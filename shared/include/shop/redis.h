@@ -99,4 +99,33 @@ int redis_incr_expire(struct redis_pool *r, const char *key, int ttl_s,
 /* EXISTS key: *exists true when it does. */
 int redis_exists(struct redis_pool *r, const char *key, bool *exists);
 
+/* PUBLISH channel message; *receivers (may be NULL) gets how many
+ * subscribers received it. */
+int redis_publish(struct redis_pool *r, const char *channel, const char *msg,
+                  size_t len, long long *receivers);
+
+/*
+ * A subscription to one channel, on its own connection and thread (a
+ * subscribed connection can do nothing else), for cache invalidation
+ * between replicas. The thread connects with the pool's address and
+ * credentials, SUBSCRIBEs, and calls on_message(arg, payload, len) for every
+ * message (payload borrowed for the call). Whenever the subscription starts
+ * or is lost it calls on_state(arg, live): while it is not live, messages
+ * may be missed, so a cache that depends on them must not be trusted. It
+ * reconnects by itself every retry interval. Both callbacks run on the
+ * subscription's thread. Returns 0 and *out (free with
+ * redis_subscription_free), SHOP_ENOMEM or SHOP_ERR (thread creation).
+ */
+struct redis_subscription;
+typedef void (*redis_message_fn)(void *arg, const char *msg, size_t len);
+typedef void (*redis_state_fn)(void *arg, bool live);
+
+int redis_subscribe(struct redis_pool *r, const char *channel,
+                    redis_message_fn on_message, redis_state_fn on_state,
+                    void *arg, struct redis_subscription **out);
+
+/* Stops the thread (within about half a second), closes the connection and
+ * frees. The pool must outlive the subscription. Accepts NULL. */
+void redis_subscription_free(struct redis_subscription *s);
+
 #endif

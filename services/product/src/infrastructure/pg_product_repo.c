@@ -42,14 +42,18 @@ static const struct {
 	const char *stmt;
 	const char *order;
 } list_orders[] = {
+	/* Qualified names: in ORDER BY a bare "price_cents" would be the
+	 * output column, the text cast. */
 	{PRODUCT_SORT_RELEVANCE, "product_list_relevance",
-	 RANK_SQL " DESC, created_at DESC, id DESC"},
-	{PRODUCT_SORT_NAME, "product_list_name", "lower(name), name, id"},
+	 RANK_SQL " DESC, products.created_at DESC, products.id DESC"},
+	{PRODUCT_SORT_NAME, "product_list_name",
+	 "lower(products.name), products.name, products.id"},
 	{PRODUCT_SORT_PRICE_ASC, "product_list_price_asc",
-	 "price_cents, lower(name), id"},
+	 "products.price_cents, lower(products.name), products.id"},
 	{PRODUCT_SORT_PRICE_DESC, "product_list_price_desc",
-	 "price_cents DESC, lower(name), id"},
-	{PRODUCT_SORT_NEWEST, "product_list_newest", "created_at DESC, id DESC"},
+	 "products.price_cents DESC, lower(products.name), products.id"},
+	{PRODUCT_SORT_NEWEST, "product_list_newest",
+	 "products.created_at DESC, products.id DESC"},
 };
 
 static const char *const statements[][2] = {
