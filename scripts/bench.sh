@@ -345,7 +345,7 @@ median() { # row -> "rps p50 p99 cpu"
 	printf '# upstream: %s, path %s; %s round(s), median by req/s\n' "$UP_LABEL" "$REQ_PATH" "$ROUNDS"
 	printf '# gateway: LOG_LEVEL=warn GATEWAY_THREADS=%s; nginx %s: worker_processes 2, keepalive 64, access_log off\n' \
 		"${GATEWAY_THREADS:-0}" "$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
-	printf '| %-22s | %9s | %9s | %9s | %11s |\n' setup 'req/s' 'p50 (µs)' 'p99 (µs)' 'CPU µs/req'
+	printf '| %-22s | %9s | %9s | %9s | %11s |\n' setup 'req/s' 'p50 (us)' 'p99 (us)' 'CPU us/req'
 	printf '|%s|%s|%s|%s|%s|\n' ------------------------ ----------- ----------- ----------- -------------
 	for row in "${ROWS[@]}"; do
 		read -r rps p50 p99 cpu <<<"$(median "$row")"

@@ -10,8 +10,8 @@
 static void reject(const char *var, const char *value, const char *want)
 {
 	slog_kv(SLOG_ERROR, NULL, "invalid configuration",
-		SLOG_S("variable", var), SLOG_S("value", value),
-		SLOG_S("expected", want));
+	        SLOG_S("variable", var), SLOG_S("value", value),
+	        SLOG_S("expected", want));
 }
 
 static int listen_address(struct gw_config *c)
@@ -46,28 +46,28 @@ int gw_config_load(struct gw_config *c)
 	bad |= config_port("HTTP_PORT", 9000, &c->port);
 	bad |= config_long("GATEWAY_THREADS", 0, 0, 256, &c->threads);
 	bad |= config_long("HTTP_MAX_CONNECTIONS", 4096, 1, 1000000,
-			   &c->max_connections);
+	                   &c->max_connections);
 	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 1000000,
-			   &c->per_ip_connections);
+	                   &c->per_ip_connections);
 	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &c->client_timeout_s);
 	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 16384, 4096,
-			   16 * 1024 * 1024, &c->connection_memory);
+	                   16 * 1024 * 1024, &c->connection_memory);
 	bad |= config_long("GATEWAY_MAX_BODY_BYTES", 1048576, 0,
-			   256L * 1024 * 1024, &c->max_body);
-	bad |= config_long("GATEWAY_MAX_RESPONSE_BYTES", 8L * 1024 * 1024,
-			   1024, 1024L * 1024 * 1024, &c->max_response);
+	                   256L * 1024 * 1024, &c->max_body);
+	bad |= config_long("GATEWAY_MAX_RESPONSE_BYTES", 8L * 1024 * 1024, 1024,
+	                   1024L * 1024 * 1024, &c->max_response);
 	bad |= config_long("GATEWAY_CONNECT_TIMEOUT_MS", 100, 1, 60000,
-			   &c->connect_timeout_ms);
+	                   &c->connect_timeout_ms);
 	bad |= config_long("GATEWAY_RESPONSE_TIMEOUT_MS", 10000, 1, 3600000,
-			   &c->response_timeout_ms);
+	                   &c->response_timeout_ms);
 	bad |= config_long("GATEWAY_UPSTREAM_KEEPALIVE", 64, 0, 100000,
-			   &c->upstream_keepalive);
+	                   &c->upstream_keepalive);
 	bad |= config_long("GATEWAY_HEALTH_INTERVAL_MS", 1000, 100, 3600000,
-			   &c->health_interval_ms);
+	                   &c->health_interval_ms);
 	bad |= config_long("GATEWAY_HEALTH_TIMEOUT_MS", 1000, 1, 60000,
-			   &c->health_timeout_ms);
+	                   &c->health_timeout_ms);
 	bad |= config_long("GATEWAY_SHUTDOWN_TIMEOUT_MS", 8000, 0, 9000,
-			   &c->shutdown_timeout_ms);
+	                   &c->shutdown_timeout_ms);
 	bad |= config_string("STATIC_DIR", "frontend/dist", &c->static_dir);
 	bad |= config_string("LOG_LEVEL", "info", &level);
 	if (level && slog_level_parse(level, &c->log_level) < 0) {
@@ -75,8 +75,9 @@ int gw_config_load(struct gw_config *c)
 		bad = 1;
 	}
 	for (int s = 0; s < SVC_COUNT; s++)
-		bad |= config_string(service_env(s), service_default_upstreams(s),
-				     &c->upstreams[s]);
+		bad |= config_string(service_env(s),
+		                     service_default_upstreams(s),
+		                     &c->upstreams[s]);
 	if (!bad && listen_address(c) < 0)
 		bad = 1;
 	return bad ? SHOP_EINVAL : 0;

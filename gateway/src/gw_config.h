@@ -14,22 +14,22 @@ struct gw_config {
 	const char *address; /* HTTP_ADDRESS, an IP literal */
 	struct sockaddr_storage listen;
 	socklen_t listen_len;
-	int port;                     /* HTTP_PORT */
-	long threads;                 /* GATEWAY_THREADS, 0 = cores */
-	long max_connections;         /* HTTP_MAX_CONNECTIONS, process-wide */
-	long per_ip_connections;      /* HTTP_PER_IP_CONNECTIONS, 0 = off */
-	long client_timeout_s;        /* HTTP_TIMEOUT_S, idle client */
-	long connection_memory;       /* HTTP_CONNECTION_MEMORY_BYTES */
-	long max_body;                /* GATEWAY_MAX_BODY_BYTES */
-	long max_response;            /* GATEWAY_MAX_RESPONSE_BYTES */
-	long connect_timeout_ms;      /* GATEWAY_CONNECT_TIMEOUT_MS */
-	long response_timeout_ms;     /* GATEWAY_RESPONSE_TIMEOUT_MS */
-	long upstream_keepalive;      /* GATEWAY_UPSTREAM_KEEPALIVE */
-	long health_interval_ms;      /* GATEWAY_HEALTH_INTERVAL_MS */
-	long health_timeout_ms;       /* GATEWAY_HEALTH_TIMEOUT_MS */
-	long shutdown_timeout_ms;     /* GATEWAY_SHUTDOWN_TIMEOUT_MS */
-	const char *static_dir;       /* STATIC_DIR */
-	enum slog_level log_level;    /* LOG_LEVEL */
+	int port;                  /* HTTP_PORT */
+	long threads;              /* GATEWAY_THREADS, 0 = cores */
+	long max_connections;      /* HTTP_MAX_CONNECTIONS, process-wide */
+	long per_ip_connections;   /* HTTP_PER_IP_CONNECTIONS, 0 = off */
+	long client_timeout_s;     /* HTTP_TIMEOUT_S, idle client */
+	long connection_memory;    /* HTTP_CONNECTION_MEMORY_BYTES */
+	long max_body;             /* GATEWAY_MAX_BODY_BYTES */
+	long max_response;         /* GATEWAY_MAX_RESPONSE_BYTES */
+	long connect_timeout_ms;   /* GATEWAY_CONNECT_TIMEOUT_MS */
+	long response_timeout_ms;  /* GATEWAY_RESPONSE_TIMEOUT_MS */
+	long upstream_keepalive;   /* GATEWAY_UPSTREAM_KEEPALIVE */
+	long health_interval_ms;   /* GATEWAY_HEALTH_INTERVAL_MS */
+	long health_timeout_ms;    /* GATEWAY_HEALTH_TIMEOUT_MS */
+	long shutdown_timeout_ms;  /* GATEWAY_SHUTDOWN_TIMEOUT_MS */
+	const char *static_dir;    /* STATIC_DIR */
+	enum slog_level log_level; /* LOG_LEVEL */
 	const char *upstreams[SVC_COUNT]; /* <SVC>_UPSTREAMS, "" = none */
 };
 

@@ -11,8 +11,8 @@ enum req_header headers_classify_request(const char *name)
 			return REQH_HOST;
 		break;
 	case 6:
-		if (!strcasecmp(name, "Accept") || !strcasecmp(name, "Cookie") ||
-		    !strcasecmp(name, "Origin"))
+		if (!strcasecmp(name, "Accept") ||
+		    !strcasecmp(name, "Cookie") || !strcasecmp(name, "Origin"))
 			return REQH_FORWARD;
 		break;
 	case 8:

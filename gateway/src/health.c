@@ -31,12 +31,12 @@ static void probe_open(struct probe *p, const struct upstream_addr *a)
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 	p->req_len = (size_t)snprintf(p->req, sizeof(p->req),
-				      "GET /health HTTP/1.1\r\nHost: %s\r\n"
-				      "User-Agent: shop-gateway\r\n"
-				      "Connection: close\r\n\r\n",
-				      a->name);
+	                              "GET /health HTTP/1.1\r\nHost: %s\r\n"
+	                              "User-Agent: shop-gateway\r\n"
+	                              "Connection: close\r\n\r\n",
+	                              a->name);
 	p->fd = socket(a->sa.ss_family,
-		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
 		p->done = true;
 		p->error = "cannot create a socket";
@@ -47,7 +47,7 @@ static void probe_open(struct probe *p, const struct upstream_addr *a)
 	} else if (errno != EINPROGRESS) {
 		p->done = true;
 		p->error = errno == ECONNREFUSED ? "connection refused"
-						 : "cannot connect";
+		                                 : "cannot connect";
 	}
 }
 
@@ -62,7 +62,7 @@ static void probe_step(struct probe *p, short revents)
 		    err) {
 			p->done = true;
 			p->error = err == ECONNREFUSED ? "connection refused"
-						       : "cannot connect";
+			                               : "cannot connect";
 			return;
 		}
 		if (!(revents & POLLOUT))
@@ -71,7 +71,7 @@ static void probe_step(struct probe *p, short revents)
 	}
 	while (p->sent < p->req_len) {
 		ssize_t w = send(p->fd, p->req + p->sent, p->req_len - p->sent,
-				 MSG_NOSIGNAL);
+		                 MSG_NOSIGNAL);
 
 		if (w < 0) {
 			if (errno == EAGAIN)
@@ -82,27 +82,42 @@ static void probe_step(struct probe *p, short revents)
 		}
 		p->sent += (size_t)w;
 	}
+	/* read to the end (the probe asked for Connection: close), so the
+	 * socket is not reset under an answer still being written; only the
+	 * status line is kept */
 	for (;;) {
-		ssize_t n = recv(p->fd, p->resp + p->got,
-				 sizeof(p->resp) - 1 - p->got, 0);
+		char sink[512];
+		size_t room = sizeof(p->resp) - 1 - p->got;
+		ssize_t n = room ? recv(p->fd, p->resp + p->got, room, 0)
+		                 : recv(p->fd, sink, sizeof(sink), 0);
 
 		if (n < 0) {
 			if (errno == EAGAIN)
 				return;
 			p->done = true;
-			p->error = "connection reset";
+			if (!p->status)
+				p->error = "connection reset";
 			return;
 		}
-		p->got += (size_t)n;
-		p->resp[p->got] = '\0';
-		if (p->got >= 12 || n == 0) {
+		if (room) {
+			p->got += (size_t)n;
+			p->resp[p->got] = '\0';
+		}
+		if (!p->status && p->got >= 12) {
 			int st = 0;
 
-			p->done = true;
-			if (p->got >= 12 && memcmp(p->resp, "HTTP/1.", 7) == 0 &&
-			    sscanf(p->resp + 9, "%3d", &st) == 1)
+			if (memcmp(p->resp, "HTTP/1.", 7) == 0 &&
+			    sscanf(p->resp + 9, "%3d", &st) == 1 && st > 0) {
 				p->status = st;
-			else
+			} else {
+				p->done = true;
+				p->error = "not an HTTP response";
+				return;
+			}
+		}
+		if (n == 0) {
+			p->done = true;
+			if (!p->status)
 				p->error = "not an HTTP response";
 			return;
 		}
@@ -123,18 +138,18 @@ static void record(struct upstream_addr *a, const struct probe *p)
 	metrics_gw_upstream_up(a, up);
 	if (up && before != UPSTREAM_UP) {
 		slog_kv(SLOG_INFO, NULL, "upstream is up",
-			SLOG_S("service", service_name(a->service)),
-			SLOG_S("address", a->name));
+		        SLOG_S("service", service_name(a->service)),
+		        SLOG_S("address", a->name));
 	} else if (!up && before != UPSTREAM_DOWN) {
 		if (p->status)
 			snprintf(why, sizeof(why), "/health answered %d",
-				 p->status);
+			         p->status);
 		else
 			snprintf(why, sizeof(why), "%s",
-				 p->error ? p->error : "timeout");
+			         p->error ? p->error : "timeout");
 		slog_kv(SLOG_WARN, NULL, "upstream is down",
-			SLOG_S("service", service_name(a->service)),
-			SLOG_S("address", a->name), SLOG_S("reason", why));
+		        SLOG_S("service", service_name(a->service)),
+		        SLOG_S("address", a->name), SLOG_S("reason", why));
 	}
 }
 
@@ -157,8 +172,8 @@ void health_probe_round(struct upstream_set *set, unsigned timeout_ms)
 
 			pfd[i].fd = p->done ? -1 : p->fd;
 			pfd[i].events = p->connected && p->sent == p->req_len
-						? POLLIN
-						: POLLOUT | POLLIN;
+			                        ? POLLIN
+			                        : POLLOUT | POLLIN;
 			pfd[i].revents = 0;
 			if (!p->done)
 				open++;
@@ -173,7 +188,7 @@ void health_probe_round(struct upstream_set *set, unsigned timeout_ms)
 				probe_step(&probes[i], pfd[i].revents);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!probes[i].done)
+		if (!probes[i].done && !probes[i].status)
 			probes[i].error = "timeout";
 		if (probes[i].fd >= 0)
 			close(probes[i].fd);
@@ -196,7 +211,7 @@ static void *prober_main(void *arg)
 }
 
 int health_prober_start(struct health_prober *hp, struct upstream_set *set,
-			unsigned interval_ms, unsigned timeout_ms)
+                        unsigned interval_ms, unsigned timeout_ms)
 {
 	hp->set = set;
 	hp->interval_ms = interval_ms;
@@ -224,7 +239,7 @@ void health_prober_stop(struct health_prober *hp)
 	if (hp->started) {
 		if (write(hp->wake_fd, &one, sizeof(one)) < 0)
 			slog_warn("cannot wake the health prober: %s",
-				  strerror(errno));
+			          strerror(errno));
 		pthread_join(hp->thread, NULL);
 		hp->started = false;
 	}

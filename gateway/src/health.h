@@ -17,15 +17,15 @@ struct health_prober {
 	struct upstream_set *set; /* borrowed */
 	unsigned interval_ms;
 	unsigned timeout_ms;
-	int wake_fd;              /* eventfd: stop */
-	atomic_uint rounds;       /* completed probe rounds */
+	int wake_fd;        /* eventfd: stop */
+	atomic_uint rounds; /* completed probe rounds */
 	pthread_t thread;
 	bool started;
 };
 
 /* Starts the thread; set is borrowed. Returns 0 or SHOP_ERR. */
 int health_prober_start(struct health_prober *hp, struct upstream_set *set,
-			unsigned interval_ms, unsigned timeout_ms);
+                        unsigned interval_ms, unsigned timeout_ms);
 
 /* Stops and joins the thread. Accepts a prober that never started. */
 void health_prober_stop(struct health_prober *hp);

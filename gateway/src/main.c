@@ -26,7 +26,7 @@ static int load_upstreams(const struct gw_config *cfg, struct upstream_set *set)
 	upstream_set_init(set);
 	for (int s = 0; s < SVC_COUNT; s++)
 		bad |= upstream_set_add_list(set, s, service_env(s),
-					     cfg->upstreams[s]);
+		                             cfg->upstreams[s]);
 	return bad;
 }
 
@@ -35,16 +35,16 @@ static void log_routes(const struct upstream_set *set)
 	for (int s = 0; s < SVC_COUNT; s++) {
 		if (set->services[s].count == 0) {
 			slog_kv(SLOG_INFO, NULL, "service has no upstream",
-				SLOG_S("service", service_name(s)),
-				SLOG_S("variable", service_env(s)));
+			        SLOG_S("service", service_name(s)),
+			        SLOG_S("variable", service_env(s)));
 			continue;
 		}
 		for (size_t i = 0; i < set->services[s].count; i++)
 			slog_kv(SLOG_INFO, NULL, "upstream",
-				SLOG_S("service", service_name(s)),
-				SLOG_S("address",
-				       set->addrs[set->services[s].first + i]
-					       .name));
+			        SLOG_S("service", service_name(s)),
+			        SLOG_S("address",
+			               set->addrs[set->services[s].first + i]
+			                       .name));
 	}
 }
 
@@ -85,8 +85,8 @@ int main(void)
 	/* a first round now, so /ready is right from the first request */
 	health_probe_round(&upstreams, (unsigned)cfg.health_timeout_ms);
 	if (health_prober_start(&prober, &upstreams,
-				(unsigned)cfg.health_interval_ms,
-				(unsigned)cfg.health_timeout_ms) < 0) {
+	                        (unsigned)cfg.health_interval_ms,
+	                        (unsigned)cfg.health_timeout_ms) < 0) {
 		slog_error("cannot start the health prober");
 		return 1;
 	}
@@ -105,9 +105,9 @@ int main(void)
 		}
 	}
 	slog_kv(SLOG_INFO, NULL, "listening", SLOG_S("address", cfg.address),
-		SLOG_I("port", cfg.port), SLOG_I("threads", nworkers),
-		SLOG_S("static_dir", cfg.static_dir),
-		SLOG_S("version", SHOP_VERSION));
+	        SLOG_I("port", cfg.port), SLOG_I("threads", nworkers),
+	        SLOG_S("static_dir", cfg.static_dir),
+	        SLOG_S("version", SHOP_VERSION));
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	slog_kv(SLOG_INFO, NULL, "stopping", SLOG_S("signal", strsignal(sig)));

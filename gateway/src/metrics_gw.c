@@ -5,9 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const methods[] = {"GET",    "HEAD",    "POST",
-				      "PUT",    "PATCH",   "DELETE",
-				      "OPTIONS", "OTHER"};
+static const char *const methods[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                      "PATCH", "DELETE", "OPTIONS", "OTHER"};
 #define NMETHODS (sizeof(methods) / sizeof(*methods))
 
 static unsigned method_index(const char *m)
@@ -24,7 +23,7 @@ void metrics_cache_init(struct metrics_cache *c)
 }
 
 static struct metric *lookup(struct metrics_cache *c, const char *route,
-			     unsigned method, unsigned status)
+                             unsigned method, unsigned status)
 {
 	uintptr_t h = (uintptr_t)route * 31u + method * 1009u + status * 7u;
 	size_t i = (h ^ (h >> 9)) % METRICS_CACHE_SLOTS;
@@ -43,16 +42,15 @@ static struct metric *lookup(struct metrics_cache *c, const char *route,
 	}
 	if (status) {
 		snprintf(labels, sizeof(labels),
-			 "route=\"%s\",method=\"%s\",status=\"%u\"", route,
-			 methods[method], status);
+		         "route=\"%s\",method=\"%s\",status=\"%u\"", route,
+		         methods[method], status);
 		m = metrics_counter("http_requests_total",
-				    "HTTP requests by route, method and status",
-				    labels);
+		                    "HTTP requests by route, method and status",
+		                    labels);
 	} else {
 		snprintf(labels, sizeof(labels), "route=\"%s\"", route);
 		m = metrics_histogram("http_request_duration_seconds",
-				      "HTTP request duration by route",
-				      labels);
+		                      "HTTP request duration by route", labels);
 	}
 	if (m && !c->slots[i].route) {
 		c->slots[i].route = route;
@@ -64,7 +62,7 @@ static struct metric *lookup(struct metrics_cache *c, const char *route,
 }
 
 void metrics_gw_request(struct metrics_cache *c, const char *route,
-			const char *method, unsigned status, double seconds)
+                        const char *method, unsigned status, double seconds)
 {
 	unsigned mi = method_index(method);
 
@@ -77,10 +75,10 @@ void metrics_gw_upstream_error(enum service_id svc, const char *kind)
 	char labels[128];
 
 	snprintf(labels, sizeof(labels), "service=\"%s\",kind=\"%s\"",
-		 service_name(svc), kind);
+	         service_name(svc), kind);
 	metric_add(metrics_counter("gateway_upstream_errors_total",
-				   "Failed upstream exchanges by kind", labels),
-		   1);
+	                           "Failed upstream exchanges by kind", labels),
+	           1);
 }
 
 void metrics_gw_upstream_up(const struct upstream_addr *a, int up)
@@ -89,9 +87,9 @@ void metrics_gw_upstream_up(const struct upstream_addr *a, int up)
 
 	metrics_escape_label(addr, sizeof(addr), a->name);
 	snprintf(labels, sizeof(labels), "service=\"%s\",address=\"%s\"",
-		 service_name(a->service), addr);
+	         service_name(a->service), addr);
 	metric_set(metrics_gauge("gateway_upstream_up",
-				 "1 when the last health probe succeeded",
-				 labels),
-		   up ? 1 : 0);
+	                         "1 when the last health probe succeeded",
+	                         labels),
+	           up ? 1 : 0);
 }

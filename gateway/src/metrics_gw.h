@@ -22,7 +22,7 @@
 struct metrics_cache_slot {
 	const char *route; /* static string; NULL when the slot is free */
 	unsigned method;
-	unsigned status;   /* 0: the route's histogram */
+	unsigned status; /* 0: the route's histogram */
 	struct metric *m;
 };
 
@@ -36,7 +36,7 @@ void metrics_cache_init(struct metrics_cache *c);
 /* Counts one request: route is a static string (the routing prefix, or
  * "static", "/health"...), method what the client sent. */
 void metrics_gw_request(struct metrics_cache *c, const char *route,
-			const char *method, unsigned status, double seconds);
+                        const char *method, unsigned status, double seconds);
 
 /* Counts one upstream failure of kind (upstream_error_name()). */
 void metrics_gw_upstream_error(enum service_id svc, const char *kind);

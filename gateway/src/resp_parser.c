@@ -39,7 +39,7 @@ static bool is_tchar(unsigned char c)
 /* Finds the next line at p->pos. Returns its length without CR LF (and sets
  * *next to the byte after the LF), or -1 when no whole line is there yet. */
 static long next_line(const struct resp_parser *p, const struct gbuf *b,
-		      size_t *next)
+                      size_t *next)
 {
 	const char *s = b->data + p->pos;
 	const char *nl = memchr(s, '\n', b->len - p->pos);
@@ -99,7 +99,7 @@ static int parse_status_line(struct resp_parser *p, const char *s, size_t n)
 }
 
 static int parse_header_line(struct resp_parser *p, char *base, size_t off,
-			     size_t n)
+                             size_t n)
 {
 	const char *s = base + off;
 	size_t colon = 0, vs, ve;
@@ -146,7 +146,7 @@ static int parse_header_line(struct resp_parser *p, char *base, size_t off,
 		p->has_length = true;
 		p->content_length = v;
 	} else if (colon == 17 &&
-		   strncasecmp(s, "Transfer-Encoding", 17) == 0) {
+	           strncasecmp(s, "Transfer-Encoding", 17) == 0) {
 		/* Only "chunked" is understood; it must be the last coding,
 		 * and any other coding would reach the client still encoded
 		 * without saying so. */
@@ -159,7 +159,7 @@ static int parse_header_line(struct resp_parser *p, char *base, size_t off,
 		if (token_list_has(s + vs, ve - vs, "close"))
 			p->keep_alive = false;
 		else if (p->minor == 0 &&
-			 token_list_has(s + vs, ve - vs, "keep-alive"))
+		         token_list_has(s + vs, ve - vs, "keep-alive"))
 			p->keep_alive = true;
 	}
 	return 0;
@@ -252,7 +252,7 @@ static int parse_chunk_size(struct resp_parser *p, struct gbuf *b)
 
 	if (n < 0)
 		return b->len - p->pos > RESP_MAX_LINE ? RESP_PARSE_EBAD
-						       : RESP_PARSE_MORE;
+		                                       : RESP_PARSE_MORE;
 	while (i < (size_t)n) {
 		char c = s[i];
 		unsigned d;
@@ -303,7 +303,8 @@ static int parse_chunked(struct resp_parser *p, struct gbuf *b)
 				return rc;
 			break;
 		case RESP_S_CHUNK_DATA: {
-			size_t take = avail < p->remaining ? avail : p->remaining;
+			size_t take =
+			        avail < p->remaining ? avail : p->remaining;
 			size_t dst = p->body_off + p->body_len;
 
 			if (take == 0)
@@ -337,7 +338,7 @@ static int parse_chunked(struct resp_parser *p, struct gbuf *b)
 			n = next_line(p, b, &next);
 			if (n < 0)
 				return avail > RESP_MAX_LINE ? RESP_PARSE_EBAD
-							     : RESP_PARSE_MORE;
+				                             : RESP_PARSE_MORE;
 			if (next - p->head_start > p->max_size)
 				return RESP_PARSE_ETOOBIG;
 			p->pos = next;
@@ -400,7 +401,7 @@ int resp_parser_feed(struct resp_parser *p, struct gbuf *b)
 		p->body_len = b->len - p->body_off;
 		p->pos = b->len;
 		rc = b->len - p->head_start > p->max_size ? RESP_PARSE_ETOOBIG
-							  : RESP_PARSE_MORE;
+		                                          : RESP_PARSE_MORE;
 		break;
 	case RESP_S_CHUNK_SIZE:
 	case RESP_S_CHUNK_DATA:
@@ -437,7 +438,7 @@ int resp_parser_eof(struct resp_parser *p, struct gbuf *b)
 }
 
 void resp_parser_header(const struct resp_parser *p, struct gbuf *b, size_t i,
-			const char **name, const char **value)
+                        const char **name, const char **value)
 {
 	const struct resp_header *h = &p->headers[i];
 

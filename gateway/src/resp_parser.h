@@ -18,7 +18,7 @@
  */
 
 #define RESP_MAX_HEADERS 64
-#define RESP_MAX_LINE 8192 /* a status, header, chunk-size or trailer line */
+#define RESP_MAX_LINE    8192 /* a status, header, chunk-size or trailer line */
 
 enum resp_parse_result {
 	RESP_PARSE_DONE = 0,     /* a whole response is in the buffer */
@@ -46,12 +46,12 @@ enum resp_state {
 
 struct resp_parser {
 	/* set by resp_parser_init() */
-	size_t max_size;   /* head + body, in bytes */
-	bool no_body;      /* the request was HEAD: no body whatever the headers */
+	size_t max_size; /* head + body, in bytes */
+	bool no_body; /* the request was HEAD: no body whatever the headers */
 
 	/* results, meaningful once feed returned RESP_PARSE_DONE */
 	int status;
-	bool keep_alive;   /* the connection may carry another request */
+	bool keep_alive; /* the connection may carry another request */
 	size_t nheaders;
 	struct resp_header headers[RESP_MAX_HEADERS];
 	size_t body_off;
@@ -95,6 +95,6 @@ bool resp_parser_started(const struct resp_parser *p, const struct gbuf *b);
  * fed again afterwards.
  */
 void resp_parser_header(const struct resp_parser *p, struct gbuf *b, size_t i,
-			const char **name, const char **value);
+                        const char **name, const char **value);
 
 #endif

@@ -11,26 +11,26 @@ struct route {
 /* Longest prefixes first would matter only if one prefix extended another;
  * none does, so the order is the service order. */
 static const struct route routes[] = {
-	{"/api/products", SVC_PRODUCT},
-	{"/api/categories", SVC_PRODUCT},
-	{"/api/auth", SVC_USER},
-	{"/api/users", SVC_USER},
-	{"/.well-known/jwks.json", SVC_USER},
-	{"/api/cart", SVC_CART},
-	{"/api/orders", SVC_ORDER},
-	{"/api/payments", SVC_PAYMENT},
-	{"/api/emails", SVC_EMAIL},
+        {"/api/products", SVC_PRODUCT},
+        {"/api/categories", SVC_PRODUCT},
+        {"/api/auth", SVC_USER},
+        {"/api/users", SVC_USER},
+        {"/.well-known/jwks.json", SVC_USER},
+        {"/api/cart", SVC_CART},
+        {"/api/orders", SVC_ORDER},
+        {"/api/payments", SVC_PAYMENT},
+        {"/api/emails", SVC_EMAIL},
 };
 
 static const struct {
 	const char *name, *env, *def;
 } services[SVC_COUNT] = {
-	[SVC_PRODUCT] = {"product", "PRODUCT_UPSTREAMS", "127.0.0.1:8004"},
-	[SVC_USER] = {"user", "USER_UPSTREAMS", ""},
-	[SVC_CART] = {"cart", "CART_UPSTREAMS", ""},
-	[SVC_ORDER] = {"order", "ORDER_UPSTREAMS", ""},
-	[SVC_PAYMENT] = {"payment", "PAYMENT_UPSTREAMS", ""},
-	[SVC_EMAIL] = {"email", "EMAIL_UPSTREAMS", ""},
+        [SVC_PRODUCT] = {"product", "PRODUCT_UPSTREAMS", "127.0.0.1:8004"},
+        [SVC_USER] = {"user", "USER_UPSTREAMS", ""},
+        [SVC_CART] = {"cart", "CART_UPSTREAMS", ""},
+        [SVC_ORDER] = {"order", "ORDER_UPSTREAMS", ""},
+        [SVC_PAYMENT] = {"payment", "PAYMENT_UPSTREAMS", ""},
+        [SVC_EMAIL] = {"email", "EMAIL_UPSTREAMS", ""},
 };
 
 /* True when path is prefix itself or prefix followed by '/'. */

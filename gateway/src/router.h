@@ -35,7 +35,7 @@ struct route_match {
 	enum route_kind kind;
 	enum service_id service; /* for ROUTE_PROXY */
 	const char *prefix;      /* the matched prefix: a static string,
-				    used as the metrics route label */
+	                            used as the metrics route label */
 };
 
 /* Classifies path (decoded, no query, len bytes, need not be NUL-ended). */

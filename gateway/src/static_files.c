@@ -43,7 +43,7 @@ static const char *site_root(struct static_site *s)
 		if (r) {
 			s->real_len = strlen(r);
 			atomic_store_explicit(&s->real, r,
-					      memory_order_release);
+			                      memory_order_release);
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -55,20 +55,20 @@ const char *static_content_type(const char *name)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{"html", "text/html; charset=utf-8"},
-		{"js", "text/javascript; charset=utf-8"},
-		{"mjs", "text/javascript; charset=utf-8"},
-		{"css", "text/css; charset=utf-8"},
-		{"svg", "image/svg+xml"},
-		{"png", "image/png"},
-		{"jpg", "image/jpeg"},
-		{"jpeg", "image/jpeg"},
-		{"webp", "image/webp"},
-		{"ico", "image/x-icon"},
-		{"json", "application/json"},
-		{"txt", "text/plain; charset=utf-8"},
-		{"woff2", "font/woff2"},
-		{"map", "application/json"},
+	        {"html", "text/html; charset=utf-8"},
+	        {"js", "text/javascript; charset=utf-8"},
+	        {"mjs", "text/javascript; charset=utf-8"},
+	        {"css", "text/css; charset=utf-8"},
+	        {"svg", "image/svg+xml"},
+	        {"png", "image/png"},
+	        {"jpg", "image/jpeg"},
+	        {"jpeg", "image/jpeg"},
+	        {"webp", "image/webp"},
+	        {"ico", "image/x-icon"},
+	        {"json", "application/json"},
+	        {"txt", "text/plain; charset=utf-8"},
+	        {"woff2", "font/woff2"},
+	        {"map", "application/json"},
 	};
 	const char *slash = strrchr(name, '/');
 	const char *dot = strrchr(slash ? slash : name, '.');
@@ -109,16 +109,16 @@ int static_resolve(const char *root_real, const char *path, char *out)
 }
 
 static void fill(struct static_file *out, int fd, const struct stat *st,
-		 const char *name, const char *path, bool is_index)
+                 const char *name, const char *path, bool is_index)
 {
 	out->fd = fd;
 	out->size = st->st_size;
 	out->content_type = static_content_type(name);
 	out->cache_control = static_cache_control(path, is_index);
 	snprintf(out->etag, sizeof(out->etag), "W/\"%llx-%llx.%lx\"",
-		 (unsigned long long)st->st_size,
-		 (unsigned long long)st->st_mtim.tv_sec,
-		 (unsigned long)st->st_mtim.tv_nsec);
+	         (unsigned long long)st->st_size,
+	         (unsigned long long)st->st_mtim.tv_sec,
+	         (unsigned long)st->st_mtim.tv_nsec);
 }
 
 /* Opens a regular file; -1 when it is missing or not a regular file. */
@@ -136,7 +136,7 @@ static int open_regular(const char *real, struct stat *st)
 }
 
 int static_site_open(struct static_site *s, const char *path,
-		     struct static_file *out)
+                     struct static_file *out)
 {
 	char real[PATH_MAX];
 	const char *root;

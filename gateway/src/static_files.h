@@ -15,14 +15,14 @@
  */
 
 struct static_site {
-	const char *dir;          /* borrowed, as configured */
-	pthread_mutex_t lock;     /* guards resolving real */
-	_Atomic(char *) real;     /* realpath(dir), once it exists; owned */
+	const char *dir;      /* borrowed, as configured */
+	pthread_mutex_t lock; /* guards resolving real */
+	_Atomic(char *) real; /* realpath(dir), once it exists; owned */
 	size_t real_len;
 };
 
 struct static_file {
-	int fd;                   /* owned by the caller once opened */
+	int fd; /* owned by the caller once opened */
 	off_t size;
 	const char *content_type; /* static strings */
 	const char *cache_control;
@@ -42,7 +42,7 @@ void static_site_release(struct static_site *s);
  * file resolves outside the directory.
  */
 int static_site_open(struct static_site *s, const char *path,
-		     struct static_file *out);
+                     struct static_file *out);
 
 /* The Content-Type for a file name, by extension: a static string. */
 const char *static_content_type(const char *name);

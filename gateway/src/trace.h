@@ -11,7 +11,7 @@
  */
 
 #define TRACE_REQUEST_ID_MAX 128
-#define TRACE_PARENT_LEN 55 /* "00-" 32 hex "-" 16 hex "-" 2 hex */
+#define TRACE_PARENT_LEN     55 /* "00-" 32 hex "-" 16 hex "-" 2 hex */
 
 /*
  * Random bytes for ids, drawn from the kernel (getrandom) a few kilobytes at

@@ -9,7 +9,7 @@
 #include <string.h>
 
 int upstream_parse_hostport(const char *s, size_t len, char *host,
-			    size_t hostcap, int *port)
+                            size_t hostcap, int *port)
 {
 	const char *colon;
 	const char *h = s;
@@ -90,12 +90,12 @@ static int resolve(struct upstream_addr *a, const char *host, int port)
 static void reject(const char *var, const char *value, const char *want)
 {
 	slog_kv(SLOG_ERROR, NULL, "invalid configuration",
-		SLOG_S("variable", var), SLOG_S("value", value),
-		SLOG_S("expected", want));
+	        SLOG_S("variable", var), SLOG_S("value", value),
+	        SLOG_S("expected", want));
 }
 
 int upstream_set_add_list(struct upstream_set *set, enum service_id service,
-			  const char *var, const char *list)
+                          const char *var, const char *list)
 {
 	const char *p = list;
 	size_t first = set->naddrs;
@@ -113,12 +113,15 @@ int upstream_set_add_list(struct upstream_set *set, enum service_id service,
 		}
 		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (upstream_parse_hostport(p, len, host, sizeof(host), &port)) {
-			reject(var, list, "a comma-separated list of host:port");
+		if (upstream_parse_hostport(p, len, host, sizeof(host),
+		                            &port)) {
+			reject(var, list,
+			       "a comma-separated list of host:port");
 			return SHOP_EINVAL;
 		}
 		if (set->naddrs == UPSTREAM_MAX_ADDRS) {
-			reject(var, list, "at most 64 upstream addresses in all");
+			reject(var, list,
+			       "at most 64 upstream addresses in all");
 			return SHOP_EINVAL;
 		}
 		a = &set->addrs[set->naddrs];

@@ -17,7 +17,7 @@
  */
 
 #define UPSTREAM_MAX_ADDRS 64
-#define UPSTREAM_NAME_MAX 96
+#define UPSTREAM_NAME_MAX  96
 
 enum upstream_health {
 	UPSTREAM_UNKNOWN = 0, /* not probed yet: routable */
@@ -46,7 +46,7 @@ struct upstream_set {
  * an IPv6 literal removed) and port. Returns 0 or SHOP_EINVAL.
  */
 int upstream_parse_hostport(const char *s, size_t len, char *host,
-			    size_t hostcap, int *port);
+                            size_t hostcap, int *port);
 
 /* Empties set. */
 void upstream_set_init(struct upstream_set *set);
@@ -57,7 +57,7 @@ void upstream_set_init(struct upstream_set *set);
  * Returns 0, or SHOP_EINVAL after logging one line naming var.
  */
 int upstream_set_add_list(struct upstream_set *set, enum service_id service,
-			  const char *var, const char *list);
+                          const char *var, const char *list);
 
 /* True when the address may be tried (up, or not probed yet). */
 static inline bool upstream_usable(const struct upstream_addr *a)

@@ -48,8 +48,8 @@ struct upstream_pool {
 	uint64_t response_timeout_ns;
 	size_t max_idle;
 	size_t max_response;
-	struct upconn *free;   /* singly linked through next */
-	struct upconn *closed; /* likewise; become free at the next batch */
+	struct upconn *free;       /* singly linked through next */
+	struct upconn *closed;     /* likewise; become free at the next batch */
 	struct uc_list connecting; /* ordered by deadline: same timeout each */
 	struct uc_list waiting;
 	size_t nactive;
@@ -98,7 +98,7 @@ static void list_unlink(struct upstream_pool *pool, struct upconn *c)
 }
 
 static void list_append(struct upstream_pool *pool, struct upconn *c,
-			enum uc_list_id id)
+                        enum uc_list_id id)
 {
 	struct uc_list *l;
 
@@ -181,9 +181,9 @@ static void recycle_closed(struct upstream_pool *pool)
 /* ---- pool ---- */
 
 struct upstream_pool *upstream_pool_new(struct upstream_set *set, int epfd,
-					unsigned connect_timeout_ms,
-					unsigned response_timeout_ms,
-					size_t max_idle, size_t max_response)
+                                        unsigned connect_timeout_ms,
+                                        unsigned response_timeout_ms,
+                                        size_t max_idle, size_t max_response)
 {
 	struct upstream_pool *pool = calloc(1, sizeof(*pool));
 
@@ -329,14 +329,14 @@ static int send_request(struct upconn *c)
 }
 
 static void exchange_reset_response(struct exchange *ex,
-				    const struct upstream_pool *pool)
+                                    const struct upstream_pool *pool)
 {
 	ex->resp.len = 0;
 	resp_parser_init(&ex->parser, pool->max_response, ex->no_body);
 }
 
 static void attach(struct upstream_pool *pool, struct upconn *c,
-		   struct exchange *ex)
+                   struct exchange *ex)
 {
 	c->ex = ex;
 	ex->conn = c;
@@ -353,7 +353,7 @@ static void arm_response_timer(struct upstream_pool *pool, struct upconn *c)
  * connected and the request written), or an upstream_error; a refused
  * connection marks the address down. */
 static int connect_new(struct upstream_pool *pool, struct exchange *ex,
-		       size_t k, struct upconn **out)
+                       size_t k, struct upconn **out)
 {
 	struct upstream_addr *a = &pool->set->addrs[k];
 	struct epoll_event ev;
@@ -364,10 +364,10 @@ static int connect_new(struct upstream_pool *pool, struct exchange *ex,
 	if (!c)
 		return UPSTREAM_ESYS;
 	fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	            0);
 	if (fd < 0) {
 		slog_warn("cannot create a socket for '%s': %s", a->name,
-			  strerror(errno));
+		          strerror(errno));
 		c->state = UC_CLOSED;
 		c->next = pool->closed;
 		pool->closed = c;
@@ -393,7 +393,7 @@ static int connect_new(struct upstream_pool *pool, struct exchange *ex,
 	ev.data.ptr = c;
 	if (epoll_ctl(pool->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		slog_warn("cannot watch the socket to '%s': %s", a->name,
-			  strerror(errno));
+		          strerror(errno));
 		conn_close(pool, c);
 		return UPSTREAM_ESYS;
 	}
@@ -431,7 +431,7 @@ static int dispatch(struct upstream_pool *pool, struct exchange *ex, bool fresh)
 
 		if (k < 0)
 			return ex->last_error ? ex->last_error
-					      : UPSTREAM_EUNAVAIL;
+			                      : UPSTREAM_EUNAVAIL;
 		ex->addr = &pool->set->addrs[k];
 		if (!fresh && pool->idle[k].head) {
 			c = pool->idle[k].head;
@@ -480,7 +480,8 @@ int upstream_pool_start(struct upstream_pool *pool, struct exchange *ex)
 	return rc;
 }
 
-static void complete(struct upstream_pool *pool, struct exchange *ex, int result)
+static void complete(struct upstream_pool *pool, struct exchange *ex,
+                     int result)
 {
 	ex->result = result;
 	ex->conn = NULL;
@@ -490,7 +491,7 @@ static void complete(struct upstream_pool *pool, struct exchange *ex, int result
 
 /* The response is whole: keep the socket if it can carry another one. */
 static void finish(struct upstream_pool *pool, struct upconn *c,
-		   uint32_t events)
+                   uint32_t events)
 {
 	struct exchange *ex = c->ex;
 
@@ -538,7 +539,7 @@ static void fail(struct upstream_pool *pool, struct upconn *c, int err)
  * is marked down and, the request not being sent yet, another address is
  * tried whatever the method. */
 static void connect_failed(struct upstream_pool *pool, struct upconn *c,
-			   int err)
+                           int err)
 {
 	struct exchange *ex = c->ex;
 	struct upstream_addr *a = &pool->set->addrs[c->addr];
@@ -548,7 +549,7 @@ static void connect_failed(struct upstream_pool *pool, struct upconn *c,
 	conn_close(pool, c);
 	ex->conn = NULL;
 	ex->last_error = err == ETIMEDOUT ? UPSTREAM_ECONNECT_TIMEOUT
-					  : UPSTREAM_EREFUSED;
+	                                  : UPSTREAM_EREFUSED;
 	slog_debug("cannot connect to '%s': %s", a->name, strerror(err));
 	rc = dispatch(pool, ex, ex->retried);
 	if (rc == 0)
@@ -557,7 +558,7 @@ static void connect_failed(struct upstream_pool *pool, struct upconn *c,
 }
 
 static void read_response(struct upstream_pool *pool, struct upconn *c,
-			  uint32_t events)
+                          uint32_t events)
 {
 	struct exchange *ex = c->ex;
 	struct gbuf *b = &ex->resp;
@@ -617,8 +618,7 @@ static void read_response(struct upstream_pool *pool, struct upconn *c,
 	}
 }
 
-void upstream_pool_event(struct upstream_pool *pool, void *ptr,
-			 uint32_t events)
+void upstream_pool_event(struct upstream_pool *pool, void *ptr, uint32_t events)
 {
 	struct upconn *c = ptr;
 	int err = 0;

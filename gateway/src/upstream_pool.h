@@ -22,15 +22,15 @@ enum ev_tag { EV_MHD, EV_WAKE, EV_UPCONN };
 
 enum upstream_error {
 	UPSTREAM_OK = 0,
-	UPSTREAM_EUNAVAIL = -1,        /* none configured, or all down: 503 */
-	UPSTREAM_EREFUSED = -2,        /* connection refused: 502 */
+	UPSTREAM_EUNAVAIL = -1,         /* none configured, or all down: 503 */
+	UPSTREAM_EREFUSED = -2,         /* connection refused: 502 */
 	UPSTREAM_ECONNECT_TIMEOUT = -3, /* connect timed out: 504 */
-	UPSTREAM_ETIMEOUT = -4,        /* no whole response in time: 504 */
-	UPSTREAM_ERESET = -5,          /* closed or reset mid-exchange: 502 */
-	UPSTREAM_EBADRESP = -6,        /* not valid HTTP/1.x: 502 */
-	UPSTREAM_ETOOBIG = -7,         /* response over the limit: 502 */
-	UPSTREAM_ESYS = -8,            /* socket/memory failure here: 503 */
-	UPSTREAM_ECANCELLED = -9,      /* the gateway is shutting down: 503 */
+	UPSTREAM_ETIMEOUT = -4,         /* no whole response in time: 504 */
+	UPSTREAM_ERESET = -5,           /* closed or reset mid-exchange: 502 */
+	UPSTREAM_EBADRESP = -6,         /* not valid HTTP/1.x: 502 */
+	UPSTREAM_ETOOBIG = -7,          /* response over the limit: 502 */
+	UPSTREAM_ESYS = -8,             /* socket/memory failure here: 503 */
+	UPSTREAM_ECANCELLED = -9,       /* the gateway is shutting down: 503 */
 };
 #define UPSTREAM_NERRORS 10
 
@@ -52,8 +52,8 @@ struct exchange {
 	enum service_id service;
 	const struct gbuf *head; /* request line and headers, CRLF CRLF */
 	const struct gbuf *body;
-	bool idempotent;         /* may be retried once on a fresh socket */
-	bool no_body;            /* HEAD: the response has no body */
+	bool idempotent; /* may be retried once on a fresh socket */
+	bool no_body;    /* HEAD: the response has no body */
 	exchange_done_fn done;
 
 	/* results: result is 0 and parser holds a whole response in resp, or
@@ -76,9 +76,9 @@ struct upstream_pool;
 /* Returns a pool for the addresses in set (borrowed, must outlive the pool)
  * whose sockets go into epfd, or NULL when out of memory. */
 struct upstream_pool *upstream_pool_new(struct upstream_set *set, int epfd,
-					unsigned connect_timeout_ms,
-					unsigned response_timeout_ms,
-					size_t max_idle, size_t max_response);
+                                        unsigned connect_timeout_ms,
+                                        unsigned response_timeout_ms,
+                                        size_t max_idle, size_t max_response);
 
 /* Closes every socket and frees the pool. Exchanges still in flight must
  * have been cancelled. Accepts NULL. */
@@ -94,7 +94,7 @@ int upstream_pool_start(struct upstream_pool *pool, struct exchange *ex);
 
 /* Handles epoll events for a socket of this pool (data.ptr of the event). */
 void upstream_pool_event(struct upstream_pool *pool, void *ptr,
-			 uint32_t events);
+                         uint32_t events);
 
 /* Fails the exchanges whose deadline passed. */
 void upstream_pool_expire(struct upstream_pool *pool, uint64_t now_ns);

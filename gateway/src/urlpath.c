@@ -35,7 +35,7 @@ static int hexval(char c)
 }
 
 int urlpath_decode(const char *raw, size_t len, char *out, size_t cap,
-		   size_t *outlen)
+                   size_t *outlen)
 {
 	size_t o = 0;
 

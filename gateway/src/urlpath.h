@@ -25,7 +25,7 @@ size_t urlpath_path_len(const char *uri);
  * fit (out is then unspecified, *outlen untouched).
  */
 int urlpath_decode(const char *raw, size_t len, char *out, size_t cap,
-		   size_t *outlen);
+                   size_t *outlen);
 
 /* True when a segment of path is "." or "..". */
 bool urlpath_has_dot_segment(const char *path, size_t len);

@@ -8,10 +8,12 @@
 
 #include "shop/error.h"
 #include "shop/log.h"
+#include "shop/metrics.h"
 #include "shop/util.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 256
+#define SPIN_NS    50000u /* 50 µs: see worker_main() */
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -35,11 +38,9 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	slog_kv(SLOG_WARN, NULL, "libmicrohttpd", SLOG_S("detail", msg));
 }
 
-static unsigned per_worker(long total, unsigned nworkers)
+static long per_worker(long total, unsigned nworkers)
 {
-	/* the kernel spreads connections over the workers' sockets by hash,
-	 * so each enforces its share of a process-wide limit */
-	return (unsigned)((total + (long)nworkers - 1) / (long)nworkers);
+	return (total + (long)nworkers - 1) / (long)nworkers;
 }
 
 static int watch(int epfd, int fd, void *ptr)
@@ -50,13 +51,14 @@ static int watch(int epfd, int fd, void *ptr)
 }
 
 struct worker *worker_new(const struct gateway *gw, unsigned index,
-			  unsigned nworkers)
+                          unsigned nworkers)
 {
 	const struct gw_config *cfg = gw->cfg;
 	const union MHD_DaemonInfo *info;
 	struct worker *w = calloc(1, sizeof(*w));
-	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+	        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	char label[32];
 
 	if (!w) {
 		slog_error("cannot start worker %u: out of memory", index);
@@ -70,9 +72,15 @@ struct worker *worker_new(const struct gateway *gw, unsigned index,
 	w->wake_tag = EV_WAKE;
 	trace_rng_init(&w->rng);
 	metrics_cache_init(&w->mcache);
-	w->spin = getenv("GW_EXPERIMENT_SPIN") != NULL;
-	if (getenv("GW_EXPERIMENT_TURBO"))
-		flags |= MHD_USE_TURBO;
+	snprintf(label, sizeof(label), "worker=\"%u\"", index);
+	w->served = metrics_counter("gateway_worker_requests_total",
+	                            "Requests completed by each worker thread "
+	                            "(how evenly the kernel spreads clients)",
+	                            label);
+	w->parked = metrics_counter("gateway_parked_total",
+	                            "Requests suspended while waiting for "
+	                            "their upstream (the slow path)",
+	                            "");
 	if (cfg->listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 
@@ -80,46 +88,59 @@ struct worker *worker_new(const struct gateway *gw, unsigned index,
 	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->epfd < 0 || w->wake_fd < 0) {
 		slog_error("cannot start worker %u: %s", index,
-			   strerror(errno));
+		           strerror(errno));
 		goto fail;
 	}
-	w->pool = upstream_pool_new(gw->upstreams, w->epfd,
-				    (unsigned)cfg->connect_timeout_ms,
-				    (unsigned)cfg->response_timeout_ms,
-				    (size_t)cfg->upstream_keepalive,
-				    (size_t)cfg->max_response);
+	w->pool = upstream_pool_new(
+	        gw->upstreams, w->epfd, (unsigned)cfg->connect_timeout_ms,
+	        (unsigned)cfg->response_timeout_ms,
+	        (size_t)cfg->upstream_keepalive, (size_t)cfg->max_response);
 	if (!w->pool) {
 		slog_error("cannot start worker %u: out of memory", index);
 		goto fail;
 	}
-	w->mhd = MHD_start_daemon(
-		flags, (uint16_t)cfg->port, NULL, NULL, handler_access, w,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, w, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-		MHD_OPTION_CONNECTION_LIMIT,
-		per_worker(cfg->max_connections, nworkers),
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		cfg->per_ip_connections
-			? per_worker(cfg->per_ip_connections, nworkers)
-			: 0u,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)cfg->client_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)cfg->connection_memory, MHD_OPTION_URI_LOG_CALLBACK,
-		handler_uri, w, MHD_OPTION_NOTIFY_COMPLETED, handler_completed,
-		w, MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1, MHD_OPTION_END);
+	{
+		/* per worker: the kernel spreads connections over the
+		 * workers' sockets by hash, so each enforces its share of
+		 * the process-wide limits */
+		struct MHD_OptionItem opts[] = {
+		        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, w},
+		        {MHD_OPTION_SOCK_ADDR, 0, (void *)&cfg->listen},
+		        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+		        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+		        {MHD_OPTION_CONNECTION_LIMIT,
+		         per_worker(cfg->max_connections, nworkers), NULL},
+		        {MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		         cfg->per_ip_connections
+		                 ? per_worker(cfg->per_ip_connections, nworkers)
+		                 : 0,
+		         NULL},
+		        {MHD_OPTION_CONNECTION_TIMEOUT, cfg->client_timeout_s,
+		         NULL},
+		        {MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		         cfg->connection_memory, NULL},
+		        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)handler_uri, w},
+		        {MHD_OPTION_NOTIFY_COMPLETED,
+		         (intptr_t)handler_completed, w},
+		        {MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, NULL},
+		        {MHD_OPTION_END, 0, NULL},
+		};
+
+		w->mhd = MHD_start_daemon(
+		        flags, (uint16_t)cfg->port, NULL, NULL, handler_access,
+		        w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	}
 	if (!w->mhd) {
 		slog_kv(SLOG_ERROR, NULL, "cannot listen",
-			SLOG_S("address", cfg->address),
-			SLOG_I("port", cfg->port), SLOG_I("worker", index));
+		        SLOG_S("address", cfg->address),
+		        SLOG_I("port", cfg->port), SLOG_I("worker", index));
 		goto fail;
 	}
 	info = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info || watch(w->epfd, info->epoll_fd, &w->mhd_tag) < 0 ||
 	    watch(w->epfd, w->wake_fd, &w->wake_tag) < 0) {
 		slog_error("cannot start worker %u: cannot watch its sockets",
-			   index);
+		           index);
 		goto fail;
 	}
 	return w;
@@ -137,7 +158,7 @@ static void begin_stop(struct worker *w)
 		return;
 	w->stopping = true;
 	w->stop_deadline = shop_now_ns() +
-			   (uint64_t)w->gw->cfg->shutdown_timeout_ms * 1000000u;
+	                   (uint64_t)w->gw->cfg->shutdown_timeout_ms * 1000000u;
 	fd = MHD_quiesce_daemon(w->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
@@ -158,10 +179,10 @@ static int loop_timeout(struct worker *w, uint64_t now, bool *mhd_due_now)
 	if (w->stopping && w->stop_deadline < deadline)
 		deadline = w->stop_deadline;
 	if (deadline != UINT64_MAX) {
-		long long d = deadline <= now ? 0
-					      : (long long)((deadline - now +
-							     999999) /
-							    1000000);
+		long long d = deadline <= now
+		                      ? 0
+		                      : (long long)((deadline - now + 999999) /
+		                                    1000000);
 
 		if (ms < 0 || d < ms)
 			ms = d;
@@ -193,7 +214,7 @@ static void *worker_main(void *arg)
 		if (n < 0) {
 			if (errno != EINTR)
 				slog_error("worker %u: epoll_wait: %s",
-					   w->index, strerror(errno));
+				           w->index, strerror(errno));
 			n = 0;
 		}
 		run_mhd = mhd_due || n == 0;
@@ -202,7 +223,7 @@ static void *worker_main(void *arg)
 
 			if (*tag == EV_UPCONN) {
 				upstream_pool_event(w->pool, tag,
-						    evs[i].events);
+				                    evs[i].events);
 			} else if (*tag == EV_MHD) {
 				run_mhd = true;
 			} else {
@@ -211,12 +232,27 @@ static void *worker_main(void *arg)
 			}
 		}
 		after = shop_now_ns();
+		w->now = after;
 		upstream_pool_expire(w->pool, after);
 		if (timeout > 0 && after - now >= (uint64_t)timeout * 1000000u)
 			run_mhd = true;
+		/* Requests waiting for their upstream stay in libmicrohttpd's
+		 * ready list (no suspend, no epoll_ctl) while the loop is
+		 * busy. When it runs out of events it yields the CPU (the
+		 * upstream may be the one needing it) and polls again; only
+		 * after SPIN_NS without any event are the waiting requests
+		 * parked (suspended), so that the loop can sleep. */
 		if (n == 0 && w->unparked > 0) {
-			w->park = true;
-			run_mhd = true;
+			if (!w->idle_since)
+				w->idle_since = after;
+			if (after - w->idle_since >= SPIN_NS) {
+				w->park = true;
+				run_mhd = true;
+			} else {
+				sched_yield();
+			}
+		} else {
+			w->idle_since = 0;
 		}
 		if (run_mhd || w->need_run) {
 			w->need_run = false;

@@ -17,7 +17,7 @@ struct worker;
  * logging why.
  */
 struct worker *worker_new(const struct gateway *gw, unsigned index,
-			  unsigned nworkers);
+                          unsigned nworkers);
 
 /* Runs the worker on a new thread. Returns 0 or SHOP_ERR. */
 int worker_start(struct worker *w);

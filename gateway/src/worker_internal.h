@@ -30,25 +30,25 @@ enum req_phase {
  * requests allocates nothing.
  */
 struct gw_request {
-	struct gw_request *next;         /* free-list */
+	struct gw_request *next;          /* free-list */
 	struct gw_request *wprev, *wnext; /* the worker's waiting list */
 	struct worker *w;
 	struct MHD_Connection *conn;
 	uint64_t t_start;
 	enum req_phase phase;
 	struct route_match route;
-	const char *method;        /* borrowed from libmicrohttpd */
-	unsigned status;           /* what was queued; 0 when nothing */
+	const char *method; /* borrowed from libmicrohttpd */
+	unsigned status;    /* what was queued; 0 when nothing */
 	bool oom;
 	bool suspended;
 	bool body_too_large;
-	bool has_body_header;      /* Content-Length or Transfer-Encoding */
+	bool has_body_header; /* Content-Length or Transfer-Encoding */
 	bool has_host;
 	size_t body_seen;
-	const char *if_none_match; /* borrowed from libmicrohttpd */
+	const char *if_none_match;  /* borrowed from libmicrohttpd */
 	const char *content_length; /* likewise */
-	struct gbuf uri;  /* the raw request target, NUL-terminated */
-	struct gbuf path; /* its decoded path, NUL-terminated */
+	struct gbuf uri;            /* the raw request target, NUL-terminated */
+	struct gbuf path;           /* its decoded path, NUL-terminated */
 	struct gbuf head; /* the request line and headers sent upstream */
 	struct gbuf body; /* the request body */
 	struct exchange ex;
@@ -70,25 +70,28 @@ struct worker {
 	struct gw_request *waiting; /* suspended requests */
 	size_t inflight;            /* from URI callback to completion */
 	bool need_run;              /* a connection was resumed */
-	bool spin;
-	bool park;
-	size_t unparked;
+	bool park;                  /* suspend what waits (handler.c) */
+	size_t unparked;            /* waiting requests not suspended */
+	uint64_t now;               /* monotonic ns, once per loop turn */
+	uint64_t idle_since;        /* first empty poll with waiters, or 0 */
 	bool stopping;
 	uint64_t stop_deadline;
 	pthread_t thread;
 	bool started;
 	struct trace_rng rng;
 	struct metrics_cache mcache;
+	struct metric *served; /* gateway_worker_requests_total{worker} */
+	struct metric *parked; /* gateway_parked_total */
 };
 
 /* The libmicrohttpd callbacks (handler.c); cls is the worker. */
 void *handler_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 enum MHD_Result handler_access(void *cls, struct MHD_Connection *conn,
-			       const char *url, const char *method,
-			       const char *version, const char *upload_data,
-			       size_t *upload_data_size, void **req_cls);
+                               const char *url, const char *method,
+                               const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **req_cls);
 void handler_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-		       enum MHD_RequestTerminationCode toe);
+                       enum MHD_RequestTerminationCode toe);
 
 /* Answers every suspended request with 503 and resumes it (shutdown). */
 void handler_cancel_waiting(struct worker *w);

@@ -10,36 +10,36 @@ static void test_request_headers(void **state)
 {
 	(void)state;
 	assert_int_equal(headers_classify_request("Authorization"),
-			 REQH_FORWARD);
+	                 REQH_FORWARD);
 	assert_int_equal(headers_classify_request("authorization"),
-			 REQH_FORWARD);
+	                 REQH_FORWARD);
 	assert_int_equal(headers_classify_request("Content-Type"),
-			 REQH_FORWARD);
+	                 REQH_FORWARD);
 	assert_int_equal(headers_classify_request("Accept"), REQH_FORWARD);
 	assert_int_equal(headers_classify_request("Idempotency-Key"),
-			 REQH_FORWARD);
+	                 REQH_FORWARD);
 	assert_int_equal(headers_classify_request("User-Agent"), REQH_FORWARD);
 	assert_int_equal(headers_classify_request("tracestate"), REQH_FORWARD);
 	assert_int_equal(headers_classify_request("Host"), REQH_HOST);
 	assert_int_equal(headers_classify_request("x-request-id"),
-			 REQH_REQUEST_ID);
+	                 REQH_REQUEST_ID);
 	assert_int_equal(headers_classify_request("Traceparent"),
-			 REQH_TRACEPARENT);
+	                 REQH_TRACEPARENT);
 	assert_int_equal(headers_classify_request("If-None-Match"),
-			 REQH_IF_NONE_MATCH);
+	                 REQH_IF_NONE_MATCH);
 	assert_int_equal(headers_classify_request("Content-Length"),
-			 REQH_CONTENT_LENGTH);
+	                 REQH_CONTENT_LENGTH);
 	assert_int_equal(headers_classify_request("Transfer-Encoding"),
-			 REQH_TRANSFER_ENCODING);
+	                 REQH_TRANSFER_ENCODING);
 	/* hop-by-hop and spoofable headers stay here */
 	assert_int_equal(headers_classify_request("Connection"), REQH_OTHER);
 	assert_int_equal(headers_classify_request("Keep-Alive"), REQH_OTHER);
 	assert_int_equal(headers_classify_request("Upgrade"), REQH_OTHER);
 	assert_int_equal(headers_classify_request("X-Forwarded-For"),
-			 REQH_OTHER);
+	                 REQH_OTHER);
 	assert_int_equal(headers_classify_request("Expect"), REQH_OTHER);
 	assert_int_equal(headers_classify_request("Proxy-Authorization"),
-			 REQH_OTHER);
+	                 REQH_OTHER);
 	assert_int_equal(headers_classify_request(""), REQH_OTHER);
 }
 
@@ -72,8 +72,8 @@ static void test_response_headers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_headers),
-		cmocka_unit_test(test_response_headers),
+	        cmocka_unit_test(test_request_headers),
+	        cmocka_unit_test(test_response_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,14 +16,13 @@ static void test_body(void **state)
 	(void)state;
 	n = problem_body(buf, sizeof(buf), 502, "'product' said \"no\"");
 	assert_int_equal(n, strlen(buf));
-	assert_string_equal(buf,
-			    "{\"type\":\"/problems/bad-gateway\","
-			    "\"title\":\"Bad Gateway\",\"status\":502,"
-			    "\"detail\":\"'product' said \\\"no\\\"\"}");
+	assert_string_equal(buf, "{\"type\":\"/problems/bad-gateway\","
+	                         "\"title\":\"Bad Gateway\",\"status\":502,"
+	                         "\"detail\":\"'product' said \\\"no\\\"\"}");
 	problem_body(buf, sizeof(buf), 404, NULL);
 	assert_string_equal(buf, "{\"type\":\"/problems/not-found\","
-				 "\"title\":\"Not Found\",\"status\":404,"
-				 "\"detail\":\"Not Found\"}");
+	                         "\"title\":\"Not Found\",\"status\":404,"
+	                         "\"detail\":\"Not Found\"}");
 	assert_string_equal(problem_title(413), "Content Too Large");
 	assert_string_equal(problem_slug(599), "server-error");
 }
@@ -31,7 +30,7 @@ static void test_body(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_body),
+	        cmocka_unit_test(test_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,11 +94,11 @@ static void test_content_length(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Content-Type: application/json\r\n"
-				     "Content-Length: 11\r\n"
-				     "ETag:  \"abc\"  \r\n\r\n"
-				     "{\"id\":\"42\"}"),
-			 RESP_PARSE_DONE);
+	                             "Content-Type: application/json\r\n"
+	                             "Content-Length: 11\r\n"
+	                             "ETag:  \"abc\"  \r\n\r\n"
+	                             "{\"id\":\"42\"}"),
+	                 RESP_PARSE_DONE);
 	assert_int_equal(f->p.status, 200);
 	assert_true(f->p.keep_alive);
 	assert_string_equal(body(f), "{\"id\":\"42\"}");
@@ -112,8 +112,8 @@ static void test_content_length_zero_and_no_reason(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 201\r\nContent-Length: 0\r\n"
-				     "Location: /api/products/1\r\n\r\n"),
-			 RESP_PARSE_DONE);
+	                             "Location: /api/products/1\r\n\r\n"),
+	                 RESP_PARSE_DONE);
 	assert_int_equal(f->p.status, 201);
 	assert_int_equal(f->p.body_len, 0);
 	assert_string_equal(header(f, "Location"), "/api/products/1");
@@ -123,9 +123,9 @@ static void test_split_byte_by_byte(void **state)
 {
 	struct fixture *f = *state;
 	const char *r = "HTTP/1.1 404 Not Found\r\n"
-			"Content-Type: application/problem+json\r\n"
-			"Content-Length: 17\r\n\r\n"
-			"{\"status\":404,\"x\"";
+	                "Content-Type: application/problem+json\r\n"
+	                "Content-Length: 17\r\n\r\n"
+	                "{\"status\":404,\"x\"";
 
 	assert_int_equal(feed_split(f, r, 1), RESP_PARSE_DONE);
 	assert_int_equal(f->p.status, 404);
@@ -137,12 +137,12 @@ static void test_chunked(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Transfer-Encoding: chunked\r\n\r\n"
-				     "5\r\nhello\r\n"
-				     "1;ext=1\r\n,\r\n"
-				     "6\r\n world\r\n"
-				     "0\r\n\r\n"),
-			 RESP_PARSE_DONE);
+	                             "Transfer-Encoding: chunked\r\n\r\n"
+	                             "5\r\nhello\r\n"
+	                             "1;ext=1\r\n,\r\n"
+	                             "6\r\n world\r\n"
+	                             "0\r\n\r\n"),
+	                 RESP_PARSE_DONE);
 	assert_string_equal(body(f), "hello, world");
 	assert_true(f->p.keep_alive);
 }
@@ -150,11 +150,11 @@ static void test_chunked(void **state)
 static void test_chunked_split_everywhere(void **state)
 {
 	const char *r = "HTTP/1.1 200 OK\r\n"
-			"transfer-encoding: Chunked\r\n"
-			"X-A: b\r\n\r\n"
-			"a\r\n0123456789\r\n"
-			"A \r\nabcdefghij\r\n"
-			"0\r\nX-Trailer: t\r\n\r\n";
+	                "transfer-encoding: Chunked\r\n"
+	                "X-A: b\r\n\r\n"
+	                "a\r\n0123456789\r\n"
+	                "A \r\nabcdefghij\r\n"
+	                "0\r\nX-Trailer: t\r\n\r\n";
 
 	(void)state;
 	for (size_t step = 1; step < strlen(r); step++) {
@@ -174,9 +174,9 @@ static void test_chunked_bare_lf(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\n"
-				     "Transfer-Encoding: chunked\n\n"
-				     "3\nabc\n0\n\n"),
-			 RESP_PARSE_DONE);
+	                             "Transfer-Encoding: chunked\n\n"
+	                             "3\nabc\n0\n\n"),
+	                 RESP_PARSE_DONE);
 	assert_string_equal(body(f), "abc");
 }
 
@@ -185,9 +185,9 @@ static void test_interim_100_skipped(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 100 Continue\r\n\r\n"
-				     "HTTP/1.1 204 No Content\r\n"
-				     "X-B: 1\r\n\r\n"),
-			 RESP_PARSE_DONE);
+	                             "HTTP/1.1 204 No Content\r\n"
+	                             "X-B: 1\r\n\r\n"),
+	                 RESP_PARSE_DONE);
 	assert_int_equal(f->p.status, 204);
 	assert_int_equal(f->p.nheaders, 1);
 	assert_int_equal(f->p.body_len, 0);
@@ -199,15 +199,15 @@ static void test_head_and_304_have_no_body(void **state)
 
 	resp_parser_init(&f->p, MAX, true);
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Content-Length: 1000\r\n\r\n"),
-			 RESP_PARSE_DONE);
+	                             "Content-Length: 1000\r\n\r\n"),
+	                 RESP_PARSE_DONE);
 	assert_int_equal(f->p.body_len, 0);
 
 	f->b.len = 0;
 	resp_parser_init(&f->p, MAX, false);
 	assert_int_equal(feed_str(f, "HTTP/1.1 304 Not Modified\r\n"
-				     "ETag: \"x\"\r\n\r\n"),
-			 RESP_PARSE_DONE);
+	                             "ETag: \"x\"\r\n\r\n"),
+	                 RESP_PARSE_DONE);
 	assert_int_equal(f->p.status, 304);
 }
 
@@ -216,24 +216,24 @@ static void test_connection_close_and_http10(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Connection: keep-alive, close\r\n"
-				     "Content-Length: 2\r\n\r\nok"),
-			 RESP_PARSE_DONE);
+	                             "Connection: keep-alive, close\r\n"
+	                             "Content-Length: 2\r\n\r\nok"),
+	                 RESP_PARSE_DONE);
 	assert_false(f->p.keep_alive);
 
 	f->b.len = 0;
 	resp_parser_init(&f->p, MAX, false);
 	assert_int_equal(feed_str(f, "HTTP/1.0 200 OK\r\n"
-				     "Content-Length: 2\r\n\r\nok"),
-			 RESP_PARSE_DONE);
+	                             "Content-Length: 2\r\n\r\nok"),
+	                 RESP_PARSE_DONE);
 	assert_false(f->p.keep_alive);
 
 	f->b.len = 0;
 	resp_parser_init(&f->p, MAX, false);
 	assert_int_equal(feed_str(f, "HTTP/1.0 200 OK\r\n"
-				     "Connection: Keep-Alive\r\n"
-				     "Content-Length: 2\r\n\r\nok"),
-			 RESP_PARSE_DONE);
+	                             "Connection: Keep-Alive\r\n"
+	                             "Content-Length: 2\r\n\r\nok"),
+	                 RESP_PARSE_DONE);
 	assert_true(f->p.keep_alive);
 }
 
@@ -242,7 +242,7 @@ static void test_body_until_close(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n\r\nsome "),
-			 RESP_PARSE_MORE);
+	                 RESP_PARSE_MORE);
 	assert_int_equal(feed_str(f, "bytes"), RESP_PARSE_MORE);
 	assert_int_equal(resp_parser_eof(&f->p, &f->b), RESP_PARSE_DONE);
 	assert_string_equal(body(f), "some bytes");
@@ -254,8 +254,8 @@ static void test_truncated_is_bad(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Content-Length: 10\r\n\r\nabc"),
-			 RESP_PARSE_MORE);
+	                             "Content-Length: 10\r\n\r\nabc"),
+	                 RESP_PARSE_MORE);
 	assert_int_equal(resp_parser_eof(&f->p, &f->b), RESP_PARSE_EBAD);
 }
 
@@ -264,8 +264,8 @@ static void test_trailing_bytes_clear_keep_alive(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Content-Length: 2\r\n\r\nokHTTP/1.1"),
-			 RESP_PARSE_DONE);
+	                             "Content-Length: 2\r\n\r\nokHTTP/1.1"),
+	                 RESP_PARSE_DONE);
 	assert_false(f->p.keep_alive);
 	assert_string_equal(body(f), "ok");
 }
@@ -277,16 +277,16 @@ static void test_oversize(void **state)
 
 	resp_parser_init(&f->p, 100, false);
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Content-Length: 101\r\n\r\n"),
-			 RESP_PARSE_ETOOBIG);
+	                             "Content-Length: 101\r\n\r\n"),
+	                 RESP_PARSE_ETOOBIG);
 
 	/* chunked, growing past the limit */
 	f->b.len = 0;
 	resp_parser_init(&f->p, 100, false);
 	assert_int_equal(feed_str(f, "HTTP/1.1 200 OK\r\n"
-				     "Transfer-Encoding: chunked\r\n\r\n"
-				     "30\r\n"),
-			 RESP_PARSE_MORE);
+	                             "Transfer-Encoding: chunked\r\n\r\n"
+	                             "30\r\n"),
+	                 RESP_PARSE_MORE);
 	memset(big, 'x', 0x30);
 	assert_int_equal(feed(f, big, 0x30), RESP_PARSE_MORE);
 	assert_int_equal(feed_str(f, "\r\n30\r\n"), RESP_PARSE_ETOOBIG);
@@ -310,27 +310,27 @@ static void test_oversize(void **state)
 static void test_garbage(void **state)
 {
 	static const char *const bad[] = {
-		"HTTP/2 200 OK\r\n\r\n",
-		"FTP/1.1 200 OK\r\n\r\n",
-		"HTTP/1.1 20x OK\r\n\r\n",
-		"HTTP/1.1 099 Low\r\n\r\n",
-		"HTTP/1.1 200OK\r\n\r\n",
-		"HTTP/1.1 101 Switching Protocols\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
-		"Content-Length: 2\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nX: a\x01z\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		"3\r\nabcX\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		"1234567890abcdef0\r\n",
+	        "HTTP/2 200 OK\r\n\r\n",
+	        "FTP/1.1 200 OK\r\n\r\n",
+	        "HTTP/1.1 20x OK\r\n\r\n",
+	        "HTTP/1.1 099 Low\r\n\r\n",
+	        "HTTP/1.1 200OK\r\n\r\n",
+	        "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+	        "Content-Length: 2\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nX: a\x01z\r\n\r\n",
+	        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	        "3\r\nabcX\r\n",
+	        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	        "1234567890abcdef0\r\n",
 	};
 
 	(void)state;
@@ -365,7 +365,7 @@ static void test_large_body_in_pieces(void **state)
 
 	memset(chunk, 'z', sizeof(chunk));
 	snprintf(head, sizeof(head),
-		 "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", total);
+	         "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", total);
 	assert_int_equal(feed_str(f, head), RESP_PARSE_MORE);
 	for (int i = 0; i < 3; i++)
 		rc = feed(f, chunk, sizeof(chunk));
@@ -376,35 +376,35 @@ static void test_large_body_in_pieces(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_content_length, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_content_length_zero_and_no_reason, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(test_split_byte_by_byte, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_chunked, setup, teardown),
-		cmocka_unit_test(test_chunked_split_everywhere),
-		cmocka_unit_test_setup_teardown(test_chunked_bare_lf, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_interim_100_skipped, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_head_and_304_have_no_body,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_connection_close_and_http10,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_until_close, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_is_bad, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_trailing_bytes_clear_keep_alive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversize, setup, teardown),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test_setup_teardown(test_too_many_headers, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_large_body_in_pieces,
-						setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_content_length, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_content_length_zero_and_no_reason, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_split_byte_by_byte, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_chunked, setup, teardown),
+	        cmocka_unit_test(test_chunked_split_everywhere),
+	        cmocka_unit_test_setup_teardown(test_chunked_bare_lf, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_interim_100_skipped, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_head_and_304_have_no_body,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_connection_close_and_http10, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_body_until_close, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_truncated_is_bad, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_trailing_bytes_clear_keep_alive, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_oversize, setup, teardown),
+	        cmocka_unit_test(test_garbage),
+	        cmocka_unit_test_setup_teardown(test_too_many_headers, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_large_body_in_pieces,
+	                                        setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,7 +39,7 @@ static void test_later_services(void **state)
 	assert_string_equal(service_env(SVC_CART), "CART_UPSTREAMS");
 	assert_string_equal(service_name(SVC_ORDER), "order");
 	assert_string_equal(service_default_upstreams(SVC_PRODUCT),
-			    "127.0.0.1:8004");
+	                    "127.0.0.1:8004");
 }
 
 static void test_prefix_stops_at_segment(void **state)
@@ -87,12 +87,12 @@ static void test_length_is_respected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_product_routes),
-		cmocka_unit_test(test_later_services),
-		cmocka_unit_test(test_prefix_stops_at_segment),
-		cmocka_unit_test(test_internal_never_routed),
-		cmocka_unit_test(test_own_routes),
-		cmocka_unit_test(test_length_is_respected),
+	        cmocka_unit_test(test_product_routes),
+	        cmocka_unit_test(test_later_services),
+	        cmocka_unit_test(test_prefix_stops_at_segment),
+	        cmocka_unit_test(test_internal_never_routed),
+	        cmocka_unit_test(test_own_routes),
+	        cmocka_unit_test(test_length_is_respected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

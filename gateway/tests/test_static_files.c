@@ -87,7 +87,7 @@ static int teardown(void **state)
 }
 
 static int open_path(struct static_site *s, const char *path,
-		     struct static_file *f)
+                     struct static_file *f)
 {
 	int rc = static_site_open(s, path, f);
 
@@ -113,7 +113,7 @@ static void test_files_and_fallback(void **state)
 	assert_int_equal(open_path(&s, "/assets/index-abc123.js", &f), 0);
 	assert_string_equal(f.content_type, "text/javascript; charset=utf-8");
 	assert_string_equal(f.cache_control,
-			    "public, max-age=31536000, immutable");
+	                    "public, max-age=31536000, immutable");
 	assert_int_equal(f.size, 14);
 
 	assert_int_equal(open_path(&s, "/favicon.ico", &f), 0);
@@ -174,19 +174,19 @@ static void test_types_and_etags(void **state)
 {
 	(void)state;
 	assert_string_equal(static_content_type("/a/b.CSS"),
-			    "text/css; charset=utf-8");
+	                    "text/css; charset=utf-8");
 	assert_string_equal(static_content_type("x.mjs"),
-			    "text/javascript; charset=utf-8");
+	                    "text/javascript; charset=utf-8");
 	assert_string_equal(static_content_type("x.svg"), "image/svg+xml");
 	assert_string_equal(static_content_type("x.webp"), "image/webp");
 	assert_string_equal(static_content_type("x.woff2"), "font/woff2");
 	assert_string_equal(static_content_type("x.js.map"),
-			    "application/json");
+	                    "application/json");
 	assert_string_equal(static_content_type("x.json"), "application/json");
 	assert_string_equal(static_content_type("x.png"), "image/png");
 	assert_string_equal(static_content_type("x.jpg"), "image/jpeg");
 	assert_string_equal(static_content_type("/dir.v2/noext"),
-			    "application/octet-stream");
+	                    "application/octet-stream");
 
 	assert_true(static_etag_matches("W/\"1-2.3\"", "W/\"1-2.3\""));
 	assert_true(static_etag_matches("\"1-2.3\"", "W/\"1-2.3\""));
@@ -199,10 +199,10 @@ static void test_types_and_etags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_files_and_fallback),
-		cmocka_unit_test(test_traversal_rejected),
-		cmocka_unit_test(test_missing_root_and_index),
-		cmocka_unit_test(test_types_and_etags),
+	        cmocka_unit_test(test_files_and_fallback),
+	        cmocka_unit_test(test_traversal_rejected),
+	        cmocka_unit_test(test_missing_root_and_index),
+	        cmocka_unit_test(test_types_and_etags),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,8 +17,8 @@ static void test_request_id_valid(void **state)
 	(void)state;
 	assert_true(trace_request_id_valid("a"));
 	assert_true(trace_request_id_valid("abc-DEF_0.9"));
-	assert_true(trace_request_id_valid(
-		"0b8e5a9c-1a2b-4c3d-8e9f-0a1b2c3d4e5f"));
+	assert_true(
+	        trace_request_id_valid("0b8e5a9c-1a2b-4c3d-8e9f-0a1b2c3d4e5f"));
 	assert_false(trace_request_id_valid(""));
 	assert_false(trace_request_id_valid("has space"));
 	assert_false(trace_request_id_valid("semi;colon"));
@@ -58,19 +58,19 @@ static void test_traceparent(void **state)
 
 	(void)state;
 	assert_true(trace_parent_valid(
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+	        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
 	assert_false(trace_parent_valid(
-		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
+	        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
 	assert_false(trace_parent_valid(
-		"00-00000000000000000000000000000000-00f067aa0ba902b7-01"));
+	        "00-00000000000000000000000000000000-00f067aa0ba902b7-01"));
 	assert_false(trace_parent_valid(
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"));
+	        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"));
 	assert_false(trace_parent_valid(
-		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+	        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
 	assert_false(trace_parent_valid(
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x"));
+	        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x"));
 	assert_true(trace_parent_valid(
-		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x"));
+	        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x"));
 	assert_false(trace_parent_valid("00-short"));
 	assert_false(trace_parent_valid(""));
 
@@ -85,9 +85,9 @@ static void test_traceparent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_id_valid),
-		cmocka_unit_test(test_request_id_new_is_uuid_v4),
-		cmocka_unit_test(test_traceparent),
+	        cmocka_unit_test(test_request_id_valid),
+	        cmocka_unit_test(test_request_id_new_is_uuid_v4),
+	        cmocka_unit_test(test_traceparent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

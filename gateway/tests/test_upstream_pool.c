@@ -72,7 +72,7 @@ static int setup(void **state)
 	upstream_set_init(&env.set);
 	snprintf(list, sizeof(list), "127.0.0.1:%d", env.port);
 	if (upstream_set_add_list(&env.set, SVC_PRODUCT, "PRODUCT_UPSTREAMS",
-				  list) < 0)
+	                          list) < 0)
 		return -1;
 	env.epfd = epoll_create1(EPOLL_CLOEXEC);
 	env.pool = upstream_pool_new(&env.set, env.epfd, 200, 300, 8, 1 << 20);
@@ -109,10 +109,10 @@ static void pump(struct env *env, int ms)
 		if (now >= end)
 			break;
 		n = epoll_wait(env->epfd, evs, 16,
-			       (int)((end - now) / 1000000u) + 1);
+		               (int)((end - now) / 1000000u) + 1);
 		for (int i = 0; i < n; i++)
 			upstream_pool_event(env->pool, evs[i].data.ptr,
-					    evs[i].events);
+			                    evs[i].events);
 		upstream_pool_expire(env->pool, shop_now_ns());
 		if (env->done)
 			break;
@@ -120,7 +120,7 @@ static void pump(struct env *env, int ms)
 }
 
 static void start(struct env *env, const char *method, const char *body,
-		  int expect)
+                  int expect)
 {
 	env->head.len = 0;
 	gbuf_puts(&env->head, method);
@@ -130,7 +130,7 @@ static void start(struct env *env, const char *method, const char *body,
 		char cl[64];
 
 		snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n",
-			 strlen(body));
+		         strlen(body));
 		gbuf_puts(&env->head, cl);
 		gbuf_puts(&env->body, body);
 	}
@@ -162,7 +162,7 @@ static int accept_one(struct env *env)
 /* Reads one request head (and the body when content says how long) from
  * fd, pumping the pool while waiting. Returns the bytes read. */
 static size_t serve_read(struct env *env, int fd, char *buf, size_t cap,
-			 size_t want)
+                         size_t want)
 {
 	size_t got = 0;
 
@@ -184,7 +184,7 @@ static size_t serve_read(struct env *env, int fd, char *buf, size_t cap,
 static void reply(int fd, const char *s)
 {
 	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL),
-			 (ssize_t)strlen(s));
+	                 (ssize_t)strlen(s));
 }
 
 static const char *resp_body(struct env *env)
@@ -223,7 +223,7 @@ static void test_exchange_and_reuse(void **state)
 	assert_non_null(strstr(buf, "POST /api/products/1"));
 	assert_non_null(strstr(buf, "\r\n\r\n{\"a\":1}"));
 	reply(fd, "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
-		  "3\r\nabc\r\n");
+	          "3\r\nabc\r\n");
 	pump(env, 20);
 	assert_int_equal(env->done, 0);
 	reply(fd, "2\r\nde\r\n0\r\n\r\n");
@@ -340,24 +340,24 @@ static void test_no_upstream_configured(void **state)
 	env->ex.body = &env->body;
 	env->ex.done = on_done;
 	assert_int_equal(upstream_pool_start(env->pool, &env->ex),
-			 UPSTREAM_EUNAVAIL);
+	                 UPSTREAM_EUNAVAIL);
 	assert_string_equal(upstream_error_name(UPSTREAM_ETIMEOUT),
-			    "response_timeout");
+	                    "response_timeout");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_exchange_and_reuse, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_stale_socket_retried_for_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_and_timeout, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_refused_then_unavailable,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_upstream_configured,
-						setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_exchange_and_reuse, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_stale_socket_retried_for_get, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_and_timeout, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_refused_then_unavailable,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_no_upstream_configured,
+	                                        setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

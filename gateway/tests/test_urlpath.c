@@ -58,12 +58,12 @@ static void test_decode(void **state)
 
 static void test_dot_segments(void **state)
 {
-	const char *bad[] = {"/..",  "/../etc/passwd", "/a/../b", "/a/..",
-			     "/./a", "/a/.",           "//..//",  "..",
-			     "/assets/../../x"};
-	const char *good[] = {"/",       "/a",    "/a/b",  "/.well-known/x",
-			      "/a..b",   "/...",  "/a/.b", "/index.html",
-			      "/..hidden"};
+	const char *bad[] = {
+	        "/..",  "/../etc/passwd", "/a/../b", "/a/..",          "/./a",
+	        "/a/.", "//..//",         "..",      "/assets/../../x"};
+	const char *good[] = {"/",        "/a",   "/a/b",  "/.well-known/x",
+	                      "/a..b",    "/...", "/a/.b", "/index.html",
+	                      "/..hidden"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
@@ -81,22 +81,22 @@ static void test_encoded_traversal(void **state)
 
 	(void)state;
 	assert_int_equal(urlpath_decode("/%2e%2e/%2e%2e/etc/passwd", 25, out,
-					sizeof(out), &n),
-			 0);
+	                                sizeof(out), &n),
+	                 0);
 	assert_true(urlpath_has_dot_segment(out, n));
 	assert_int_equal(urlpath_decode("/assets%2f..%2f..%2fx", 21, out,
-					sizeof(out), &n),
-			 0);
+	                                sizeof(out), &n),
+	                 0);
 	assert_true(urlpath_has_dot_segment(out, n));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_target),
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_dot_segments),
-		cmocka_unit_test(test_encoded_traversal),
+	        cmocka_unit_test(test_target),
+	        cmocka_unit_test(test_decode),
+	        cmocka_unit_test(test_dot_segments),
+	        cmocka_unit_test(test_encoded_traversal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,7 +46,7 @@ SHOP_PACKAGES=(
 	libmicrohttpd-dev libpq-dev librabbitmq-dev libjansson-dev libjwt-dev
 	libcurl4-openssl-dev libhiredis-dev libsodium-dev libcmocka-dev libssl-dev
 	openssl postgresql postgresql-contrib rabbitmq-server redis-server
-	python3-aiosmtpd nginx-light wrk curl jq
+	python3-aiosmtpd nginx-light wrk curl jq clang-format
 )
 
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -670,6 +670,7 @@ fleet_write_env() {
 			SHOP_SMTP_PORT=$SMTP_PORT
 			SHOP_MAIL_DIR=$MAIL_DIR
 			SHOP_PRODUCT_DATABASE_URL=$(db_url product)
+			SHOP_BUILD_DIR=$BUILD_DIR
 		EOF
 	)
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define ARENA_DEFAULT_CHUNK 4096
-#define ARENA_ALIGN alignof(max_align_t)
+#define ARENA_ALIGN         alignof(max_align_t)
 
 struct arena_chunk {
 	struct arena_chunk *next;

@@ -19,8 +19,9 @@ static const char *raw(const char *var)
 
 static void reject(const char *var, const char *value, const char *want)
 {
-	slog_kv(SLOG_ERROR, NULL, "invalid configuration", SLOG_S("variable", var),
-		SLOG_S("value", value), SLOG_S("expected", want));
+	slog_kv(SLOG_ERROR, NULL, "invalid configuration",
+	        SLOG_S("variable", var), SLOG_S("value", value),
+	        SLOG_S("expected", want));
 }
 
 int config_string(const char *var, const char *def, const char **out)
@@ -56,7 +57,8 @@ int config_long(const char *var, long def, long min, long max, long *out)
 		return 0;
 	}
 	if (shop_parse_long(v, min, max, &n) < 0) {
-		snprintf(want, sizeof(want), "an integer from %ld to %ld", min, max);
+		snprintf(want, sizeof(want), "an integer from %ld to %ld", min,
+		         max);
 		reject(var, v, want);
 		return SHOP_EINVAL;
 	}

@@ -81,7 +81,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 const char *http_header(struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->priv->conn, MHD_HEADER_KIND,
-					   name);
+	                                   name);
 }
 
 const char *http_query(struct http_request *req, const char *name)
@@ -89,9 +89,9 @@ const char *http_query(struct http_request *req, const char *name)
 	const char *v = NULL;
 
 	/* "?flag" with no '=' is present with a NULL value: report "". */
-	if (MHD_lookup_connection_value_n(req->priv->conn, MHD_GET_ARGUMENT_KIND,
-					  name, strlen(name), &v,
-					  NULL) != MHD_YES)
+	if (MHD_lookup_connection_value_n(req->priv->conn,
+	                                  MHD_GET_ARGUMENT_KIND, name,
+	                                  strlen(name), &v, NULL) != MHD_YES)
 		return NULL;
 	return v ? v : "";
 }
@@ -103,7 +103,7 @@ struct query_iter {
 };
 
 static enum MHD_Result query_iter_cb(void *cls, enum MHD_ValueKind kind,
-				     const char *key, const char *value)
+                                     const char *key, const char *value)
 {
 	struct query_iter *it = cls;
 
@@ -113,18 +113,18 @@ static enum MHD_Result query_iter_cb(void *cls, enum MHD_ValueKind kind,
 }
 
 int http_query_each(struct http_request *req,
-		    int (*fn)(void *arg, const char *key, const char *value),
-		    void *arg)
+                    int (*fn)(void *arg, const char *key, const char *value),
+                    void *arg)
 {
 	struct query_iter it = {fn, arg, 0};
 
 	MHD_get_connection_values(req->priv->conn, MHD_GET_ARGUMENT_KIND,
-				  query_iter_cb, &it);
+	                          query_iter_cb, &it);
 	return it.rc;
 }
 
 void http_add_header(struct http_request *req, const char *name,
-		     const char *value)
+                     const char *value)
 {
 	struct http_header_kv *h = arena_alloc(req->arena, sizeof(*h));
 
@@ -141,23 +141,24 @@ void http_add_header(struct http_request *req, const char *name,
 /* ---- responses ---- */
 
 static void set_response(struct http_request *req, unsigned status,
-			 struct MHD_Response *resp, const char *content_type)
+                         struct MHD_Response *resp, const char *content_type)
 {
 	struct http_request_private *p = req->priv;
 
 	if (p->response) {
 		slog_kv(SLOG_ERROR, req->request_id, "handler responded twice",
-			SLOG_S("path", req->path));
+		        SLOG_S("path", req->path));
 		MHD_destroy_response(resp);
 		return;
 	}
 	if (!resp) {
 		/* Out of memory: answer with a static 500 body. */
-		static const char oom[] = "{\"type\":\"/problems/internal\","
-					  "\"title\":\"Internal Server Error\","
-					  "\"status\":500,\"detail\":\"out of memory\"}";
-		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
-						       MHD_RESPMEM_PERSISTENT);
+		static const char oom[] =
+		        "{\"type\":\"/problems/internal\","
+		        "\"title\":\"Internal Server Error\","
+		        "\"status\":500,\"detail\":\"out of memory\"}";
+		resp = MHD_create_response_from_buffer(
+		        sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
 		status = 500;
 		content_type = "application/problem+json";
 		if (!resp)
@@ -165,13 +166,13 @@ static void set_response(struct http_request *req, unsigned status,
 	}
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					content_type);
+		                        content_type);
 	p->status = status;
 	p->response = resp;
 }
 
 static void respond_json_typed(struct http_request *req, unsigned status,
-			       json_t *body, const char *content_type)
+                               json_t *body, const char *content_type)
 {
 	size_t len = 0;
 	char *s = body ? sjson_dump(body, &len) : NULL;
@@ -180,7 +181,7 @@ static void respond_json_typed(struct http_request *req, unsigned status,
 	json_decref(body);
 	if (s) {
 		resp = MHD_create_response_from_buffer(len, s,
-						       MHD_RESPMEM_MUST_FREE);
+		                                       MHD_RESPMEM_MUST_FREE);
 		if (!resp)
 			free(s);
 	}
@@ -193,31 +194,31 @@ void http_respond_json(struct http_request *req, unsigned status, json_t *body)
 }
 
 void http_respond_raw(struct http_request *req, unsigned status,
-		      const char *content_type, const char *body, size_t len)
+                      const char *content_type, const char *body, size_t len)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	        len, (void *)body, MHD_RESPMEM_MUST_COPY);
 
 	set_response(req, status, resp, content_type);
 }
 
 void http_respond_empty(struct http_request *req, unsigned status)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+	        0, NULL, MHD_RESPMEM_PERSISTENT);
 
 	set_response(req, status, resp, NULL);
 }
 
 static void respond_problem(struct http_request *req, unsigned status,
-			    const char *detail, const struct field_errors *errs)
+                            const char *detail, const struct field_errors *errs)
 {
 	respond_json_typed(req, status, http_problem_new(status, detail, errs),
-			   "application/problem+json");
+	                   "application/problem+json");
 }
 
 void http_respond_problem(struct http_request *req, unsigned status,
-			  const char *fmt, ...)
+                          const char *fmt, ...)
 {
 	char detail[1024];
 	va_list ap;
@@ -229,10 +230,10 @@ void http_respond_problem(struct http_request *req, unsigned status,
 }
 
 void http_respond_invalid(struct http_request *req, const char *detail,
-			  const struct field_errors *errs)
+                          const struct field_errors *errs)
 {
 	respond_problem(req, 400, detail ? detail : "the request is invalid",
-			errs);
+	                errs);
 }
 
 void http_respond_error(struct http_request *req, int err, const char *detail)
@@ -254,21 +255,23 @@ void http_respond_error(struct http_request *req, int err, const char *detail)
 		respond_problem(req, 409, detail, NULL);
 		break;
 	case SHOP_EUNAVAIL:
-		respond_problem(req, 503,
-				detail ? detail
-				       : "a dependency is unavailable; retry later",
-				NULL);
+		respond_problem(
+		        req, 503,
+		        detail ? detail
+		               : "a dependency is unavailable; retry later",
+		        NULL);
 		break;
 	case SHOP_ETIMEDOUT:
 		respond_problem(req, 503,
-				detail ? detail
-				       : "a dependency timed out; retry later",
-				NULL);
+		                detail ? detail
+		                       : "a dependency timed out; retry later",
+		                NULL);
 		break;
 	default:
 		slog_kv(SLOG_ERROR, req->request_id, "request failed",
-			SLOG_S("path", req->path), SLOG_S("error", shop_strerror(err)),
-			SLOG_S("detail", detail));
+		        SLOG_S("path", req->path),
+		        SLOG_S("error", shop_strerror(err)),
+		        SLOG_S("detail", detail));
 		respond_problem(req, 500, "an unexpected error occurred", NULL);
 		break;
 	}
@@ -281,8 +284,9 @@ static void handle_health(struct http_request *req)
 	struct http_server *s = req->priv->server;
 
 	http_respond_json(req, 200,
-			  json_pack("{s:s, s:s, s:s}", "status", "ok", "service",
-				    s->cfg.service, "version", SHOP_VERSION));
+	                  json_pack("{s:s, s:s, s:s}", "status", "ok",
+	                            "service", s->cfg.service, "version",
+	                            SHOP_VERSION));
 }
 
 static void handle_ready(struct http_request *req)
@@ -298,9 +302,10 @@ static void handle_ready(struct http_request *req)
 	if (s->cfg.ready)
 		rc = s->cfg.ready(s->cfg.ready_ctx, checks);
 	http_respond_json(req, rc == 0 ? 200 : 503,
-			  json_pack("{s:s, s:s, s:o}", "status",
-				    rc == 0 ? "ready" : "unavailable", "service",
-				    s->cfg.service, "checks", checks));
+	                  json_pack("{s:s, s:s, s:o}", "status",
+	                            rc == 0 ? "ready" : "unavailable",
+	                            "service", s->cfg.service, "checks",
+	                            checks));
 }
 
 static void handle_metrics(struct http_request *req)
@@ -311,11 +316,12 @@ static void handle_metrics(struct http_request *req)
 
 	if (text) {
 		resp = MHD_create_response_from_buffer(len, text,
-						       MHD_RESPMEM_MUST_FREE);
+		                                       MHD_RESPMEM_MUST_FREE);
 		if (!resp)
 			free(text);
 	}
-	set_response(req, 200, resp, "text/plain; version=0.0.4; charset=utf-8");
+	set_response(req, 200, resp,
+	             "text/plain; version=0.0.4; charset=utf-8");
 }
 
 /* ---- dispatch ---- */
@@ -340,23 +346,24 @@ static bool authenticate(struct http_request *req, unsigned flags)
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
 		http_add_header(req, "WWW-Authenticate", "Bearer");
 		http_respond_problem(req, 401,
-				     "this route needs a bearer token in the "
-				     "Authorization header");
+		                     "this route needs a bearer token in the "
+		                     "Authorization header");
 		return false;
 	}
 	if (!s->cfg.authenticate ||
 	    s->cfg.authenticate(s->cfg.auth_ctx, h + 7, &req->priv->principal) <
-		    0) {
+	            0) {
 		http_add_header(req, "WWW-Authenticate",
-				"Bearer error=\"invalid_token\"");
+		                "Bearer error=\"invalid_token\"");
 		http_respond_problem(req, 401,
-				     "the bearer token is invalid, expired or "
-				     "revoked");
+		                     "the bearer token is invalid, expired or "
+		                     "revoked");
 		return false;
 	}
 	req->principal = &req->priv->principal;
 	if ((flags & HTTP_ADMIN) && !req->principal->is_admin) {
-		http_respond_problem(req, 403, "this route is for administrators");
+		http_respond_problem(req, 403,
+		                     "this route is for administrators");
 		return false;
 	}
 	return true;
@@ -368,7 +375,8 @@ static void dispatch(struct http_request *req)
 	struct router_match m;
 	char *path_buf;
 
-	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
+	if (strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0) {
 		if (strcmp(req->path, "/health") == 0) {
 			req->priv->route_label = "/health";
 			handle_health(req);
@@ -390,15 +398,20 @@ static void dispatch(struct http_request *req)
 		http_respond_error(req, SHOP_ENOMEM, NULL);
 		return;
 	}
-	switch (router_match(s->router, req->method, path_buf, &m)) {
+	/* HEAD is GET without the body (libmicrohttpd drops the body). */
+	switch (router_match(s->router,
+	                     strcmp(req->method, "HEAD") == 0 ? "GET"
+	                                                      : req->method,
+	                     path_buf, &m)) {
 	case ROUTER_NOT_FOUND:
-		http_respond_problem(req, 404, "no route for %s %s", req->method,
-				     req->path);
+		http_respond_problem(req, 404, "no route for %s %s",
+		                     req->method, req->path);
 		return;
 	case ROUTER_METHOD_NOT_ALLOWED:
 		http_add_header(req, "Allow", m.allow);
-		http_respond_problem(req, 405, "%s is not allowed on %s; allowed: %s",
-				     req->method, req->path, m.allow);
+		http_respond_problem(req, 405,
+		                     "%s is not allowed on %s; allowed: %s",
+		                     req->method, req->path, m.allow);
 		return;
 	case ROUTER_FOUND:
 		break;
@@ -416,35 +429,36 @@ static void dispatch(struct http_request *req)
 
 		if (!content_type_is_json(http_header(req, "Content-Type"))) {
 			http_respond_problem(req, 415,
-					     "the body must be sent as "
-					     "Content-Type: application/json");
+			                     "the body must be sent as "
+			                     "Content-Type: application/json");
 			return;
 		}
 		req->json = sjson_parse(req->body, req->body_len, detail,
-					sizeof(detail));
+		                        sizeof(detail));
 		if (!req->json) {
 			http_respond_problem(req, 400, "%s", detail);
 			return;
 		}
 		if (!json_is_object(req->json)) {
 			field_errors_init(&errs);
-			field_errors_add(&errs, "", "the body must be a JSON object");
-			http_respond_invalid(req, "the body must be a JSON object",
-					     &errs);
+			field_errors_add(&errs, "",
+			                 "the body must be a JSON object");
+			http_respond_invalid(
+			        req, "the body must be a JSON object", &errs);
 			return;
 		}
 	}
 	m.route->handler(req);
 	if (!req->priv->response) {
 		slog_kv(SLOG_ERROR, req->request_id, "handler did not respond",
-			SLOG_S("route", m.route->pattern));
+		        SLOG_S("route", m.route->pattern));
 		http_respond_error(req, SHOP_ERR, "handler did not respond");
 	}
 }
 
 static struct request_box *request_new(struct http_server *s,
-				       struct MHD_Connection *conn,
-				       const char *url, const char *method)
+                                       struct MHD_Connection *conn,
+                                       const char *url, const char *method)
 {
 	struct arena *a = arena_new(0);
 	struct request_box *box;
@@ -467,7 +481,8 @@ static struct request_box *request_new(struct http_server *s,
 	box->req.method = arena_strdup(a, method);
 	box->req.path = arena_strdup(a, url);
 
-	rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
+	rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                  "X-Request-ID");
 	if (http_request_id_valid(rid)) {
 		box->req.request_id = arena_strdup(a, rid);
 	} else {
@@ -498,7 +513,7 @@ static enum MHD_Result queue(struct request_box *box)
 	if (!p->response)
 		return MHD_NO; /* out of memory even for the 500: drop it */
 	MHD_add_response_header(p->response, "X-Request-ID",
-				box->req.request_id);
+	                        box->req.request_id);
 	for (struct http_header_kv *h = p->headers; h; h = h->next)
 		MHD_add_response_header(p->response, h->name, h->value);
 	r = MHD_queue_response(p->conn, p->status, p->response);
@@ -509,10 +524,10 @@ static enum MHD_Result queue(struct request_box *box)
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
-				      const char *url, const char *method,
-				      const char *version,
-				      const char *upload_data,
-				      size_t *upload_data_size, void **req_cls)
+                                      const char *url, const char *method,
+                                      const char *version,
+                                      const char *upload_data,
+                                      size_t *upload_data_size, void **req_cls)
 {
 	struct http_server *s = cls;
 	struct request_box *box = *req_cls;
@@ -527,14 +542,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 		if (!box)
 			return MHD_NO;
 		*req_cls = box;
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		cl = MHD_lookup_connection_value(
+		        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && shop_parse_long(cl, 0, LONG_MAX, &len) == 0 &&
 		    (size_t)len > s->cfg.max_body) {
-			http_respond_problem(&box->req, 413,
-					     "the request body is larger than the "
-					     "limit of %zu bytes",
-					     s->cfg.max_body);
+			http_respond_problem(
+			        &box->req, 413,
+			        "the request body is larger than the "
+			        "limit of %zu bytes",
+			        s->cfg.max_body);
 			return queue(box);
 		}
 		return MHD_YES;
@@ -573,10 +589,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (p->body_too_large) {
-		http_respond_problem(&box->req, 413,
-				     "the request body is larger than the limit "
-				     "of %zu bytes",
-				     s->cfg.max_body);
+		http_respond_problem(
+		        &box->req, 413,
+		        "the request body is larger than the limit "
+		        "of %zu bytes",
+		        s->cfg.max_body);
 		return queue(box);
 	}
 	box->req.body = p->body_buf;
@@ -589,9 +606,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
  * which must neither break the exposition format nor add series. */
 static const char *method_label(const char *method)
 {
-	static const char *const known[] = {"GET",    "HEAD",    "POST",
-					    "PUT",    "PATCH",   "DELETE",
-					    "OPTIONS"};
+	static const char *const known[] = {"GET",   "HEAD",   "POST",   "PUT",
+	                                    "PATCH", "DELETE", "OPTIONS"};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++) {
 		if (strcmp(method, known[i]) == 0)
@@ -601,7 +617,7 @@ static const char *method_label(const char *method)
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-		      enum MHD_RequestTerminationCode toe)
+                      enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *s = cls;
 	struct request_box *box = *req_cls;
@@ -617,23 +633,25 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	secs = (double)(shop_now_ns() - p->start_ns) / 1e9;
 	snprintf(status, sizeof(status), "%u", p->handled ? p->status : 0);
 
-	snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",status=\"%s\"",
-		 p->route_label, method_label(box->req.method), status);
+	snprintf(labels, sizeof(labels),
+	         "route=\"%s\",method=\"%s\",status=\"%s\"", p->route_label,
+	         method_label(box->req.method), status);
 	metric_add(metrics_counter("http_requests_total",
-				   "HTTP requests by route, method and status",
-				   labels),
-		   1);
+	                           "HTTP requests by route, method and status",
+	                           labels),
+	           1);
 	snprintf(labels, sizeof(labels), "route=\"%s\"", p->route_label);
 	metric_observe(metrics_histogram("http_request_duration_seconds",
-					 "HTTP request latency", labels),
-		       secs);
+	                                 "HTTP request latency", labels),
+	               secs);
 	slog_kv(SLOG_INFO, box->req.request_id, "request",
-		SLOG_S("method", box->req.method), SLOG_S("path", box->req.path),
-		SLOG_I("status", p->handled ? p->status : 0),
-		SLOG_D("duration_ms", secs * 1000.0),
-		SLOG_S("outcome",
-		       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "completed"
-								  : "aborted"));
+	        SLOG_S("method", box->req.method),
+	        SLOG_S("path", box->req.path),
+	        SLOG_I("status", p->handled ? p->status : 0),
+	        SLOG_D("duration_ms", secs * 1000.0),
+	        SLOG_S("outcome", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+	                                  ? "completed"
+	                                  : "aborted"));
 	if (p->response)
 		MHD_destroy_response(p->response);
 	json_decref(box->req.json);
@@ -661,39 +679,48 @@ struct http_server *http_server_start(const struct http_server_config *cfg)
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg->port);
 	if (inet_pton(AF_INET, cfg->address ? cfg->address : "0.0.0.0",
-		      &addr.sin_addr) != 1) {
+	              &addr.sin_addr) != 1) {
 		slog_kv(SLOG_ERROR, NULL, "cannot listen: bad address",
-			SLOG_S("address", cfg->address));
+		        SLOG_S("address", cfg->address));
 		goto fail;
 	}
 	threads = cfg->threads > 0 ? (unsigned)cfg->threads
-				   : (unsigned)shop_ncpu();
+	                           : (unsigned)shop_ncpu();
 	s->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			MHD_USE_ERROR_LOG,
-		(uint16_t)cfg->port, NULL, NULL, access_handler, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT,
-		cfg->max_connections ? cfg->max_connections : 1024u,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 30u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		cfg->connection_memory ? cfg->connection_memory
-				       : (size_t)32 * 1024,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+	                MHD_USE_ERROR_LOG |
+	                (cfg->thread_per_connection
+	                         ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
+	                         : MHD_USE_EPOLL),
+	        (uint16_t)cfg->port, NULL, NULL, access_handler, s,
+	        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+	        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+	        MHD_OPTION_THREAD_POOL_SIZE,
+	        cfg->thread_per_connection ? 0u : threads,
+	        MHD_OPTION_CONNECTION_LIMIT,
+	        cfg->max_connections ? cfg->max_connections : 1024u,
+	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
+	        MHD_OPTION_CONNECTION_TIMEOUT,
+	        cfg->timeout_s ? cfg->timeout_s : 30u,
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        cfg->connection_memory ? cfg->connection_memory
+	                               : (size_t)32 * 1024,
+	        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
 	if (!s->daemon) {
 		slog_kv(SLOG_ERROR, NULL, "cannot listen",
-			SLOG_S("address", cfg->address), SLOG_I("port", cfg->port),
-			SLOG_S("error", strerror(errno)));
+		        SLOG_S("address", cfg->address),
+		        SLOG_I("port", cfg->port),
+		        SLOG_S("error", strerror(errno)));
 		goto fail;
 	}
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : cfg->port;
 	slog_kv(SLOG_INFO, NULL, "listening", SLOG_S("address", cfg->address),
-		SLOG_I("port", s->port), SLOG_I("threads", threads));
+	        SLOG_I("port", s->port), SLOG_I("threads", threads),
+	        SLOG_S("threading", cfg->thread_per_connection
+	                                    ? "thread-per-connection"
+	                                    : "epoll thread pool"));
 	return s;
 fail:
 	router_free(s->router);

@@ -11,13 +11,16 @@ json_t *sjson_parse(const char *buf, size_t len, char *detail, size_t cap)
 	json_t *v;
 
 	if (!buf || len == 0) {
-		snprintf(detail, cap, "request body is empty; a JSON object is required");
+		snprintf(detail, cap,
+		         "request body is empty; a JSON object is required");
 		return NULL;
 	}
-	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	               &err);
 	if (!v) {
-		snprintf(detail, cap, "malformed JSON at line %d, column %d: %s",
-			 err.line, err.column, err.text);
+		snprintf(detail, cap,
+		         "malformed JSON at line %d, column %d: %s", err.line,
+		         err.column, err.text);
 		return NULL;
 	}
 	return v;
@@ -66,7 +69,7 @@ static bool type_ok(const json_t *v, enum sjson_type t)
 }
 
 int sjson_check(const json_t *obj, const struct sjson_field *fields,
-		size_t nfields, struct field_errors *errs)
+                size_t nfields, struct field_errors *errs)
 {
 	const char *key;
 	json_t *val;
@@ -77,7 +80,8 @@ int sjson_check(const json_t *obj, const struct sjson_field *fields,
 		return SHOP_EINVAL;
 	}
 	/* Unknown members first, in document order. */
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach((json_t *)obj, key, val)
+	{
 		size_t i;
 		for (i = 0; i < nfields; i++) {
 			if (strcmp(fields[i].name, key) == 0)
@@ -93,12 +97,13 @@ int sjson_check(const json_t *obj, const struct sjson_field *fields,
 		val = json_object_get(obj, fields[i].name);
 		if (!val) {
 			if (fields[i].required)
-				field_errors_add(errs, fields[i].name, "is required");
+				field_errors_add(errs, fields[i].name,
+				                 "is required");
 			continue;
 		}
 		if (!type_ok(val, fields[i].type))
 			field_errors_add(errs, fields[i].name,
-					 type_message(fields[i].type));
+			                 type_message(fields[i].type));
 	}
 	return errs->n == before ? 0 : SHOP_EINVAL;
 }

@@ -27,7 +27,8 @@ void slog_init(const char *service, enum slog_level floor)
 
 int slog_level_parse(const char *s, enum slog_level *out)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(*level_names); i++) {
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(*level_names);
+	     i++) {
 		if (strcasecmp(s, level_names[i]) == 0) {
 			*out = (enum slog_level)i;
 			return 0;
@@ -157,7 +158,7 @@ static bool put_str(char *line, size_t cap, size_t *n, const char *s)
 /* Appends ,"key":value as a unit, or nothing and false when it does not
  * fit. value is raw JSON when raw is set, else the string s. */
 static bool member(char *line, size_t cap, size_t *n, const char *key,
-		   const char *s, const char *raw)
+                   const char *s, const char *raw)
 {
 	size_t mark = *n;
 
@@ -171,7 +172,7 @@ static bool member(char *line, size_t cap, size_t *n, const char *key,
 }
 
 void slog_write(enum slog_level level, const char *request_id, const char *msg,
-		const struct slog_field *fields, size_t nfields)
+                const struct slog_field *fields, size_t nfields)
 {
 	char line[SLOG_LINE_MAX];
 	char ts[80], num[64];
@@ -186,8 +187,8 @@ void slog_write(enum slog_level level, const char *request_id, const char *msg,
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
 
 	/* Leave room for the closing brace and newline. A member that does
 	 * not fit is left out with every one after it. */
@@ -237,7 +238,8 @@ void slog_write(enum slog_level level, const char *request_id, const char *msg,
 	}
 }
 
-void slog_msg(enum slog_level level, const char *request_id, const char *fmt, ...)
+void slog_msg(enum slog_level level, const char *request_id, const char *fmt,
+              ...)
 {
 	char msg[2048];
 	va_list ap;

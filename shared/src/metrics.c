@@ -13,8 +13,8 @@
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 static const double hist_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-				     0.025,  0.05,  0.1,    0.25,  0.5,
-				     1,      2.5,   5,      10};
+                                     0.025,  0.05,  0.1,    0.25,  0.5,
+                                     1,      2.5,   5,      10};
 #define NBUCKETS (sizeof(hist_bounds) / sizeof(*hist_bounds))
 
 struct metric {
@@ -55,7 +55,7 @@ static uint32_t hash(const char *name, const char *labels)
 }
 
 static struct metric *lookup(enum metric_type type, const char *name,
-			     const char *help, const char *labels)
+                             const char *help, const char *labels)
 {
 	uint32_t slot = hash(name, labels) % TABLE_SIZE;
 	struct metric *m;
@@ -64,7 +64,8 @@ static struct metric *lookup(enum metric_type type, const char *name,
 		labels = "";
 	pthread_mutex_lock(&lock);
 	for (m = table[slot]; m; m = m->next_in_bucket) {
-		if (strcmp(m->name, name) == 0 && strcmp(m->labels, labels) == 0)
+		if (strcmp(m->name, name) == 0 &&
+		    strcmp(m->labels, labels) == 0)
 			break;
 	}
 	if (m) {
@@ -105,19 +106,19 @@ out:
 }
 
 struct metric *metrics_counter(const char *name, const char *help,
-			       const char *labels)
+                               const char *labels)
 {
 	return lookup(METRIC_COUNTER, name, help, labels ? labels : "");
 }
 
 struct metric *metrics_gauge(const char *name, const char *help,
-			     const char *labels)
+                             const char *labels)
 {
 	return lookup(METRIC_GAUGE, name, help, labels ? labels : "");
 }
 
 struct metric *metrics_histogram(const char *name, const char *help,
-				 const char *labels)
+                                 const char *labels)
 {
 	return lookup(METRIC_HISTOGRAM, name, help, labels ? labels : "");
 }
@@ -127,7 +128,7 @@ static void atomic_add_double(_Atomic double *p, double v)
 	double old = atomic_load_explicit(p, memory_order_relaxed);
 
 	while (!atomic_compare_exchange_weak_explicit(
-		p, &old, old + v, memory_order_relaxed, memory_order_relaxed))
+	        p, &old, old + v, memory_order_relaxed, memory_order_relaxed))
 		;
 }
 
@@ -152,7 +153,7 @@ void metric_observe(struct metric *m, double v)
 	for (size_t i = 0; i < NBUCKETS; i++) {
 		if (v <= hist_bounds[i]) {
 			atomic_fetch_add_explicit(&m->buckets[i], 1,
-						  memory_order_relaxed);
+			                          memory_order_relaxed);
 			break;
 		}
 	}
@@ -187,7 +188,7 @@ struct buf {
 };
 
 static void buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 static void buf_printf(struct buf *b, const char *fmt, ...)
 {
@@ -223,12 +224,12 @@ static const char *type_name(enum metric_type t)
 {
 	return t == METRIC_COUNTER ? "counter"
 	       : t == METRIC_GAUGE ? "gauge"
-				   : "histogram";
+	                           : "histogram";
 }
 
 /* Writes name{labels[,extra]} into b. */
 static void series(struct buf *b, const char *name, const char *suffix,
-		   const char *labels, const char *extra)
+                   const char *labels, const char *extra)
 {
 	bool any = *labels || (extra && *extra);
 
@@ -236,7 +237,7 @@ static void series(struct buf *b, const char *name, const char *suffix,
 	if (!any)
 		return;
 	buf_printf(b, "{%s%s%s}", labels, *labels && extra && *extra ? "," : "",
-		   extra ? extra : "");
+	           extra ? extra : "");
 }
 
 char *metrics_render(size_t *len)
@@ -268,32 +269,36 @@ char *metrics_render(size_t *len)
 		if (seen)
 			continue;
 		buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", m->name,
-			   m->help ? m->help : m->name, m->name,
-			   type_name(m->type));
+		           m->help ? m->help : m->name, m->name,
+		           type_name(m->type));
 		for (struct metric *s = m; s; s = s->next_in_order) {
 			if (strcmp(s->name, m->name) != 0)
 				continue;
 			if (s->type != METRIC_HISTOGRAM) {
 				series(&b, s->name, "", s->labels, NULL);
-				buf_printf(&b, " %.17g\n", atomic_load(&s->value));
+				buf_printf(&b, " %.17g\n",
+				           atomic_load(&s->value));
 				continue;
 			}
 			uint64_t cum = 0;
 			char le[48];
 			for (size_t i = 0; i < NBUCKETS; i++) {
 				cum += atomic_load(&s->buckets[i]);
-				snprintf(le, sizeof(le), "le=\"%g\"", hist_bounds[i]);
+				snprintf(le, sizeof(le), "le=\"%g\"",
+				         hist_bounds[i]);
 				series(&b, s->name, "_bucket", s->labels, le);
-				buf_printf(&b, " %llu\n", (unsigned long long)cum);
+				buf_printf(&b, " %llu\n",
+				           (unsigned long long)cum);
 			}
-			series(&b, s->name, "_bucket", s->labels, "le=\"+Inf\"");
+			series(&b, s->name, "_bucket", s->labels,
+			       "le=\"+Inf\"");
 			buf_printf(&b, " %llu\n",
-				   (unsigned long long)atomic_load(&s->count));
+			           (unsigned long long)atomic_load(&s->count));
 			series(&b, s->name, "_sum", s->labels, NULL);
 			buf_printf(&b, " %.17g\n", atomic_load(&s->value));
 			series(&b, s->name, "_count", s->labels, NULL);
 			buf_printf(&b, " %llu\n",
-				   (unsigned long long)atomic_load(&s->count));
+			           (unsigned long long)atomic_load(&s->count));
 		}
 	}
 	pthread_mutex_unlock(&lock);

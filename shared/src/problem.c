@@ -12,25 +12,25 @@ struct status_info {
 };
 
 static const struct status_info statuses[] = {
-	{400, "Bad Request", "bad-request"},
-	{401, "Unauthorized", "unauthorized"},
-	{403, "Forbidden", "forbidden"},
-	{404, "Not Found", "not-found"},
-	{405, "Method Not Allowed", "method-not-allowed"},
-	{406, "Not Acceptable", "not-acceptable"},
-	{408, "Request Timeout", "request-timeout"},
-	{409, "Conflict", "conflict"},
-	{411, "Length Required", "length-required"},
-	{413, "Content Too Large", "payload-too-large"},
-	{414, "URI Too Long", "uri-too-long"},
-	{415, "Unsupported Media Type", "unsupported-media-type"},
-	{422, "Unprocessable Content", "unprocessable"},
-	{429, "Too Many Requests", "too-many-requests"},
-	{431, "Request Header Fields Too Large", "headers-too-large"},
-	{500, "Internal Server Error", "internal"},
-	{502, "Bad Gateway", "bad-gateway"},
-	{503, "Service Unavailable", "service-unavailable"},
-	{504, "Gateway Timeout", "gateway-timeout"},
+        {400, "Bad Request", "bad-request"},
+        {401, "Unauthorized", "unauthorized"},
+        {403, "Forbidden", "forbidden"},
+        {404, "Not Found", "not-found"},
+        {405, "Method Not Allowed", "method-not-allowed"},
+        {406, "Not Acceptable", "not-acceptable"},
+        {408, "Request Timeout", "request-timeout"},
+        {409, "Conflict", "conflict"},
+        {411, "Length Required", "length-required"},
+        {413, "Content Too Large", "payload-too-large"},
+        {414, "URI Too Long", "uri-too-long"},
+        {415, "Unsupported Media Type", "unsupported-media-type"},
+        {422, "Unprocessable Content", "unprocessable"},
+        {429, "Too Many Requests", "too-many-requests"},
+        {431, "Request Header Fields Too Large", "headers-too-large"},
+        {500, "Internal Server Error", "internal"},
+        {502, "Bad Gateway", "bad-gateway"},
+        {503, "Service Unavailable", "service-unavailable"},
+        {504, "Gateway Timeout", "gateway-timeout"},
 };
 
 static const struct status_info *find(unsigned status)
@@ -57,23 +57,25 @@ const char *http_problem_type(unsigned status)
 }
 
 json_t *http_problem_new(unsigned status, const char *detail,
-			 const struct field_errors *errs)
+                         const struct field_errors *errs)
 {
 	char type[96];
 	json_t *p;
 
 	snprintf(type, sizeof(type), "/problems/%s",
-		 errs && errs->n ? "validation-error" : http_problem_type(status));
+	         errs && errs->n ? "validation-error"
+	                         : http_problem_type(status));
 	p = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
-		      http_status_title(status), "status", (int)status, "detail",
-		      detail ? detail : http_status_title(status));
+	              http_status_title(status), "status", (int)status,
+	              "detail", detail ? detail : http_status_title(status));
 	if (!p || !errs || errs->n == 0)
 		return p;
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < errs->n; i++) {
-		json_array_append_new(
-			arr, json_pack("{s:s, s:s}", "field", errs->items[i].field,
-				       "message", errs->items[i].message));
+		json_array_append_new(arr,
+		                      json_pack("{s:s, s:s}", "field",
+		                                errs->items[i].field, "message",
+		                                errs->items[i].message));
 	}
 	if (arr)
 		json_object_set_new(p, "errors", arr);
@@ -88,7 +90,8 @@ bool http_request_id_valid(const char *s)
 		return false;
 	for (; s[n]; n++) {
 		unsigned char c = (unsigned char)s[n];
-		if (n >= 128 || !(isalnum(c) || c == '.' || c == '_' || c == '-'))
+		if (n >= 128 ||
+		    !(isalnum(c) || c == '.' || c == '_' || c == '-'))
 			return false;
 	}
 	return n > 0;
@@ -99,7 +102,8 @@ static bool hex_run(const char *s, size_t n)
 	bool nonzero = false;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+		if (!isxdigit((unsigned char)s[i]) ||
+		    isupper((unsigned char)s[i]))
 			return false;
 		if (s[i] != '0')
 			nonzero = true;
@@ -107,14 +111,19 @@ static bool hex_run(const char *s, size_t n)
 	return nonzero;
 }
 
+static bool hex_digit_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
 bool http_traceparent_valid(const char *s)
 {
 	/* 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags> */
 	if (!s || strlen(s) != 55)
 		return false;
-	return s[0] == '0' && s[1] == '0' && s[2] == '-' && hex_run(s + 3, 32) &&
-	       s[35] == '-' && hex_run(s + 36, 16) && s[52] == '-' &&
-	       isxdigit((unsigned char)s[53]) && isxdigit((unsigned char)s[54]);
+	return s[0] == '0' && s[1] == '0' && s[2] == '-' &&
+	       hex_run(s + 3, 32) && s[35] == '-' && hex_run(s + 36, 16) &&
+	       s[52] == '-' && hex_digit_lower(s[53]) && hex_digit_lower(s[54]);
 }
 
 void http_traceparent_new(char out[56])

@@ -840,9 +840,11 @@ static void *sub_main(void *arg)
 		}
 		while (!atomic_load(&s->stop)) {
 			void *reply = NULL;
-			struct pollfd pfd = {.fd = slot.ctx->fd, .events = POLLIN};
+			struct pollfd pfd = {.fd = slot.ctx->fd,
+			                     .events = POLLIN};
 
-			if (redisGetReplyFromReader(slot.ctx, &reply) != REDIS_OK)
+			if (redisGetReplyFromReader(slot.ctx, &reply) !=
+			    REDIS_OK)
 				goto lost;
 			if (reply) {
 				int bad = sub_dispatch(s, reply, &live);
@@ -850,7 +852,8 @@ static void *sub_main(void *arg)
 				if (bad)
 					goto lost;
 				if (live && logged_down) {
-					slog_info("redis '%s': subscribed to '%s' "
+					slog_info("redis '%s': subscribed to "
+					          "'%s' "
 					          "again",
 					          r->name, s->channel);
 					logged_down = false;

@@ -35,20 +35,25 @@ static void compile(struct compiled_route *cr, const struct http_route *r)
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
 		if (cr->nseg == ROUTER_MAX_SEGMENTS)
-			BUG("route pattern '%s' has too many segments", r->pattern);
+			BUG("route pattern '%s' has too many segments",
+			    r->pattern);
 		if (len == 0)
-			BUG("route pattern '%s' has an empty segment", r->pattern);
+			BUG("route pattern '%s' has an empty segment",
+			    r->pattern);
 		if (p[0] == '{') {
 			if (p[len - 1] != '}' || len < 3)
-				BUG("route pattern '%s': bad parameter", r->pattern);
+				BUG("route pattern '%s': bad parameter",
+				    r->pattern);
 			/* router_match and http_request keep at most 8. */
 			if (++nparams > 8)
-				BUG("route pattern '%s': more than 8 parameters",
+				BUG("route pattern '%s': more than 8 "
+				    "parameters",
 				    r->pattern);
 			cr->seg[cr->nseg++] = NULL;
 		} else {
 			if (memchr(p, '{', len) || memchr(p, '}', len))
-				BUG("route pattern '%s': braces inside a segment",
+				BUG("route pattern '%s': braces inside a "
+				    "segment",
 				    r->pattern);
 			cr->seg[cr->nseg] = strndup(p, len);
 			if (!cr->seg[cr->nseg])
@@ -120,7 +125,7 @@ static int split(char *path_buf, char *seg[ROUTER_MAX_SEGMENTS])
 }
 
 enum router_result router_match(const struct router *r, const char *method,
-				char *path_buf, struct router_match *m)
+                                char *path_buf, struct router_match *m)
 {
 	char *seg[ROUTER_MAX_SEGMENTS];
 	int nseg = split(path_buf, seg);
@@ -160,7 +165,7 @@ enum router_result router_match(const struct router *r, const char *method,
 		if (!strstr(m->allow, cr->route->method)) {
 			size_t len = strlen(m->allow);
 			snprintf(m->allow + len, sizeof(m->allow) - len, "%s%s",
-				 len ? ", " : "", cr->route->method);
+			         len ? ", " : "", cr->route->method);
 		}
 	}
 	return path_matched ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_NOT_FOUND;

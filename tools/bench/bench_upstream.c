@@ -16,17 +16,18 @@
 #include <unistd.h>
 
 static const char body[] =
-	"{\"id\":\"6f1c2a9e-8d3b-4c57-9a0e-2b7d4f8c1e35\",\"sku\":\"BENCH-0001\","
-	"\"name\":\"Benchmark Widget\",\"category\":\"bench\","
-	"\"price_cents\":1999,\"currency\":\"EUR\",\"stock\":42,"
-	"\"created_at\":\"2026-01-01T00:00:00Z\"}";
+        "{\"id\":\"6f1c2a9e-8d3b-4c57-9a0e-2b7d4f8c1e35\",\"sku\":\"BENCH-"
+        "0001\","
+        "\"name\":\"Benchmark Widget\",\"category\":\"bench\","
+        "\"price_cents\":1999,\"currency\":\"EUR\",\"stock\":42,"
+        "\"created_at\":\"2026-01-01T00:00:00Z\"}";
 
 static struct MHD_Response *response;
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
-			      const char *url, const char *method,
-			      const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **req_cls)
+                              const char *url, const char *method,
+                              const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls)
 {
 	(void)cls;
 	(void)url;
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 	}
 	port = strtol(argv[1], NULL, 10);
 	threads = argc == 3 ? strtol(argv[2], NULL, 10)
-			    : sysconf(_SC_NPROCESSORS_ONLN);
+	                    : sysconf(_SC_NPROCESSORS_ONLN);
 	if (port < 1 || port > 65535 || threads < 1 || threads > 256) {
 		fprintf(stderr, "%s: invalid port or thread count\n", argv[0]);
 		return 2;
@@ -68,19 +69,19 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	response = MHD_create_response_from_buffer(
-		sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	        sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
+	                        "application/json");
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				     MHD_USE_ERROR_LOG,
-			     (uint16_t)port, NULL, NULL, answer, NULL,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-			     MHD_OPTION_END);
+	                             MHD_USE_ERROR_LOG,
+	                     (uint16_t)port, NULL, NULL, answer, NULL,
+	                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
+	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	                     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "%s: cannot listen on port %ld\n", argv[0],
-			port);
+		        port);
 		return 1;
 	}
 	printf("listening on %ld with %ld threads\n", port, threads);

@@ -29,6 +29,7 @@ struct product_config {
 	const char *address;
 	int port;
 	long threads;
+	bool thread_per_connection;
 	long max_connections;
 	long per_ip_connections;
 	long timeout_s;
@@ -54,30 +55,34 @@ static int read_config(struct product_config *c)
 	bad |= config_string("HTTP_ADDRESS", "0.0.0.0", &c->address);
 	bad |= config_port("HTTP_PORT", 8004, &c->port);
 	bad |= config_long("HTTP_THREADS", 0, 0, 256, &c->threads);
+	bad |= config_bool("HTTP_THREAD_PER_CONNECTION", false,
+	                   &c->thread_per_connection);
 	bad |= config_long("HTTP_MAX_CONNECTIONS", 1024, 1, 100000,
-			   &c->max_connections);
+	                   &c->max_connections);
 	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 100000,
-			   &c->per_ip_connections);
+	                   &c->per_ip_connections);
 	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &c->timeout_s);
 	bad |= config_long("HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024,
-			   64 * 1024 * 1024, &c->max_body);
+	                   64 * 1024 * 1024, &c->max_body);
 	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 32 * 1024, 8 * 1024,
-			   1024 * 1024, &c->connection_memory);
+	                   1024 * 1024, &c->connection_memory);
 	bad |= config_required_string(
-		"DATABASE_URL", "postgresql://product@127.0.0.1:5432/product_db",
-		&c->database_url);
+	        "DATABASE_URL",
+	        "postgresql://product@127.0.0.1:5432/product_db",
+	        &c->database_url);
 	bad |= config_long("DB_POOL_SIZE", 0, 0, 256, &c->db_pool_size);
 	bad |= config_directory("MIGRATIONS_DIR", "services/product/migrations",
-				&c->migrations_dir);
+	                        &c->migrations_dir);
 	bad |= config_required_string("REDIS_URL", "redis://127.0.0.1:6379/0",
-				      &c->redis_url);
+	                              &c->redis_url);
 	bad |= config_long("CACHE_TTL_S", 300, 1, 86400, &c->cache_ttl_s);
 	bad |= config_long("CACHE_LOCAL_TTL_S", 30, 0, 3600,
-			   &c->cache_local_ttl_s);
+	                   &c->cache_local_ttl_s);
 	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
-				    ".state/dev/secrets/jwt_public.pem",
-				    &c->jwt_public_key_file);
-	bad |= config_required_string("JWT_ISSUER", "shop-user", &c->jwt_issuer);
+	                            ".state/dev/secrets/jwt_public.pem",
+	                            &c->jwt_public_key_file);
+	bad |= config_required_string("JWT_ISSUER", "shop-user",
+	                              &c->jwt_issuer);
 	bad |= config_required_string("JWT_AUDIENCE", "shop", &c->jwt_audience);
 	return bad ? SHOP_EINVAL : 0;
 }
@@ -94,14 +99,15 @@ static int check_ready(void *ctx, json_t *checks)
 	int redis = redis_ping(r->redis);
 
 	json_object_set_new(checks, "database",
-			    json_string(db == 0 ? "ok" : shop_strerror(db)));
-	json_object_set_new(checks, "redis",
-			    json_string(redis == 0 ? "ok" : shop_strerror(redis)));
+	                    json_string(db == 0 ? "ok" : shop_strerror(db)));
+	json_object_set_new(
+	        checks, "redis",
+	        json_string(redis == 0 ? "ok" : shop_strerror(redis)));
 	return db == 0 && redis == 0 ? 0 : SHOP_EUNAVAIL;
 }
 
 static int authenticate(void *ctx, const char *token,
-			struct http_principal *out)
+                        struct http_principal *out)
 {
 	struct jwt_claims claims;
 	const char *reason = NULL;
@@ -109,7 +115,7 @@ static int authenticate(void *ctx, const char *token,
 
 	if (rc) {
 		slog_kv(SLOG_DEBUG, NULL, "token rejected",
-			SLOG_S("reason", reason ? reason : "invalid"));
+		        SLOG_S("reason", reason ? reason : "invalid"));
 		return rc;
 	}
 	snprintf(out->sub, sizeof(out->sub), "%s", claims.sub);
@@ -140,8 +146,9 @@ int main(void)
 	config_string("LOG_LEVEL", "info", &level_name);
 	if (slog_level_parse(level_name, &level) < 0) {
 		slog_kv(SLOG_ERROR, NULL, "invalid configuration",
-			SLOG_S("variable", "LOG_LEVEL"), SLOG_S("value", level_name),
-			SLOG_S("expected", "debug, info, warn or error"));
+		        SLOG_S("variable", "LOG_LEVEL"),
+		        SLOG_S("value", level_name),
+		        SLOG_S("expected", "debug, info, warn or error"));
 		return 2;
 	}
 	slog_init("product", level);
@@ -153,11 +160,11 @@ int main(void)
 		goto out;
 
 	struct db_pool_options dbo = {
-		.conninfo = cfg.database_url,
-		.name = "product_db",
-		.application_name = "product",
-		.size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size : threads,
-		.statement_timeout_ms = 5000,
+	        .conninfo = cfg.database_url,
+	        .name = "product_db",
+	        .application_name = "product",
+	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size : threads,
+	        .statement_timeout_ms = 5000,
 	};
 	if (db_pool_new(&dbo, &db) < 0)
 		goto out;
@@ -169,9 +176,9 @@ int main(void)
 	metrics_on_render(db_pool_metrics_hook, db);
 
 	struct redis_pool_options ro = {
-		.name = "product",
-		.url = cfg.redis_url,
-		.size = threads,
+	        .name = "product",
+	        .url = cfg.redis_url,
+	        .size = threads,
 	};
 	if (redis_pool_new(&ro, &redis) < 0)
 		goto out;
@@ -180,36 +187,37 @@ int main(void)
 		goto out;
 	cache = redis_cache;
 	if (cfg.cache_local_ttl_s > 0) {
-		cache = local_product_cache_new(redis_cache, redis,
-						(int)cfg.cache_local_ttl_s, 10000);
+		cache = local_product_cache_new(
+		        redis_cache, redis, (int)cfg.cache_local_ttl_s, 10000);
 		if (!cache.ops)
 			goto out;
 	}
 
 	if (jwt_verifier_new(cfg.jwt_public_key_file, cfg.jwt_issuer,
-			     cfg.jwt_audience, 30, &jwt) < 0)
+	                     cfg.jwt_audience, 30, &jwt) < 0)
 		goto out;
 
 	catalog_init(&catalog, repo, cache);
 	ready.db = db;
 	ready.redis = redis;
 	struct http_server_config hc = {
-		.service = "product",
-		.address = cfg.address,
-		.port = cfg.port,
-		.threads = threads,
-		.max_connections = (unsigned)cfg.max_connections,
-		.per_ip_connections = (unsigned)cfg.per_ip_connections,
-		.timeout_s = (unsigned)cfg.timeout_s,
-		.connection_memory = (size_t)cfg.connection_memory,
-		.max_body = (size_t)cfg.max_body,
-		.routes = product_routes,
-		.nroutes = product_nroutes,
-		.app = &catalog,
-		.authenticate = authenticate,
-		.auth_ctx = jwt,
-		.ready = check_ready,
-		.ready_ctx = &ready,
+	        .service = "product",
+	        .address = cfg.address,
+	        .port = cfg.port,
+	        .threads = threads,
+	        .thread_per_connection = cfg.thread_per_connection,
+	        .max_connections = (unsigned)cfg.max_connections,
+	        .per_ip_connections = (unsigned)cfg.per_ip_connections,
+	        .timeout_s = (unsigned)cfg.timeout_s,
+	        .connection_memory = (size_t)cfg.connection_memory,
+	        .max_body = (size_t)cfg.max_body,
+	        .routes = product_routes,
+	        .nroutes = product_nroutes,
+	        .app = &catalog,
+	        .authenticate = authenticate,
+	        .auth_ctx = jwt,
+	        .ready = check_ready,
+	        .ready_ctx = &ready,
 	};
 	server = http_server_start(&hc);
 	if (!server)

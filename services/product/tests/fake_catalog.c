@@ -157,7 +157,7 @@ static void row_view(const struct fake_row *r, struct product *p)
 
 /* Copies the row into the arena. Returns 0 or SHOP_ENOMEM (out untouched). */
 static int row_to_arena(struct arena *a, const struct fake_row *r,
-			struct product *out)
+                        struct product *out)
 {
 	struct product p;
 
@@ -183,7 +183,7 @@ static struct fake_row *find_row(struct fake_catalog *f, const char *id)
 }
 
 static bool sku_taken(const struct fake_catalog *f, const char *sku,
-		      const struct fake_row *except)
+                      const struct fake_row *except)
 {
 	for (size_t i = 0; i < f->nrows; i++) {
 		if (&f->rows[i] != except && strcmp(f->rows[i].sku, sku) == 0)
@@ -205,7 +205,7 @@ static void make_id(struct fake_catalog *f, char out[SHOP_UUID_LEN + 1])
 {
 	do {
 		snprintf(out, SHOP_UUID_LEN + 1,
-			 "00000000-0000-4000-8000-%012lx", ++f->next_id);
+		         "00000000-0000-4000-8000-%012lx", ++f->next_id);
 	} while (find_row(f, out));
 }
 
@@ -213,7 +213,7 @@ static void make_id(struct fake_catalog *f, char out[SHOP_UUID_LEN + 1])
 static int rows_append(struct fake_catalog *f, const struct fake_row *r)
 {
 	struct fake_row *rows =
-		grow(f->rows, &f->rows_cap, f->nrows + 1, sizeof(*rows));
+	        grow(f->rows, &f->rows_cap, f->nrows + 1, sizeof(*rows));
 
 	if (!rows)
 		return SHOP_ENOMEM;
@@ -250,7 +250,7 @@ static int cmp_newest(const void *x, const void *y)
 {
 	const struct match *a = x, *b = y;
 	int c = cmp_ll((long long)b->row->created_at,
-		       (long long)a->row->created_at);
+	               (long long)a->row->created_at);
 
 	return c ? c : strcmp(b->row->id, a->row->id);
 }
@@ -296,7 +296,7 @@ static int cmp_price_desc(const void *x, const void *y)
 }
 
 static int repo_list(void *self, struct arena *a, const struct product_query *q,
-		     struct product_page *out)
+                     struct product_page *out)
 {
 	struct fake_catalog *f = self;
 	int (*cmp)(const void *, const void *) = NULL;
@@ -387,7 +387,7 @@ free_matches:
 }
 
 static int repo_get(void *self, struct arena *a, const char *id,
-		    struct product *out)
+                    struct product *out)
 {
 	struct fake_catalog *f = self;
 	const struct fake_row *r;
@@ -412,7 +412,7 @@ static int cmp_category(const void *x, const void *y)
 }
 
 static int repo_categories(void *self, struct arena *a,
-			   struct category_list *out)
+                           struct category_list *out)
 {
 	struct fake_catalog *f = self;
 	struct category *items;
@@ -451,10 +451,10 @@ static int repo_category_exists(void *self, const char *slug)
 }
 
 static int repo_create(void *self, struct arena *a,
-		       const struct product_fields *fields, struct product *out)
+                       const struct product_fields *fields, struct product *out)
 {
-	const unsigned all = PRODUCT_F_REQUIRED | PRODUCT_F_CURRENCY |
-			     PRODUCT_F_IMAGE_URL;
+	const unsigned all =
+	        PRODUCT_F_REQUIRED | PRODUCT_F_CURRENCY | PRODUCT_F_IMAGE_URL;
 	struct fake_catalog *f = self;
 	struct fake_row row;
 	struct product p = {0}, res;
@@ -489,7 +489,7 @@ release_row:
 }
 
 static int repo_update(void *self, struct arena *a, const char *id,
-		       const struct product_fields *fields, struct product *out)
+                       const struct product_fields *fields, struct product *out)
 {
 	struct fake_catalog *f = self;
 	struct fake_row *r, row;
@@ -544,25 +544,25 @@ static int repo_remove(void *self, const char *id)
 	i = (size_t)(r - f->rows);
 	row_release(r);
 	memmove(&f->rows[i], &f->rows[i + 1],
-		(f->nrows - i - 1) * sizeof(*f->rows));
+	        (f->nrows - i - 1) * sizeof(*f->rows));
 	f->nrows--;
 	return 0;
 }
 
 static const struct product_repo_ops fake_repo_ops = {
-	.list = repo_list,
-	.get = repo_get,
-	.categories = repo_categories,
-	.category_exists = repo_category_exists,
-	.create = repo_create,
-	.update = repo_update,
-	.remove = repo_remove,
+        .list = repo_list,
+        .get = repo_get,
+        .categories = repo_categories,
+        .category_exists = repo_category_exists,
+        .create = repo_create,
+        .update = repo_update,
+        .remove = repo_remove,
 };
 
 /* ---- the cache ---- */
 
 static struct fake_cache_entry *find_entry(const struct fake_catalog *f,
-					   const char *key)
+                                           const char *key)
 {
 	for (size_t i = 0; i < f->nentries; i++) {
 		if (strcmp(f->entries[i].key, key) == 0)
@@ -574,7 +574,7 @@ static struct fake_cache_entry *find_entry(const struct fake_catalog *f,
 /* Stores p (or a deletion marker when p is NULL) under key, replacing any
  * entry. Returns 0 or SHOP_ENOMEM. */
 static int cache_store(struct fake_catalog *f, const char *key,
-		       const struct product *p)
+                       const struct product *p)
 {
 	struct fake_cache_entry *e = find_entry(f, key), n = {0};
 	int rc;
@@ -612,7 +612,7 @@ release_row:
 }
 
 static int cache_get(void *self, struct arena *a, const char *id,
-		     struct product *out, bool *gone)
+                     struct product *out, bool *gone)
 {
 	struct fake_catalog *f = self;
 	const struct fake_cache_entry *e;
@@ -678,7 +678,7 @@ static void cached_categories_drop(struct fake_catalog *f)
 }
 
 static int cache_get_categories(void *self, struct arena *a,
-				struct category_list *out)
+                                struct category_list *out)
 {
 	struct fake_catalog *f = self;
 	struct category *items;
@@ -697,8 +697,7 @@ static int cache_get_categories(void *self, struct arena *a,
 		items[i].name = arena_strdup(a, f->cached_categories[i].name);
 		if (!items[i].slug || !items[i].name)
 			return SHOP_ENOMEM;
-		items[i].product_count =
-			f->cached_categories[i].product_count;
+		items[i].product_count = f->cached_categories[i].product_count;
 	}
 	out->items = items;
 	out->n = n;
@@ -748,13 +747,13 @@ static int cache_invalidate_categories(void *self)
 }
 
 static const struct product_cache_ops fake_cache_ops = {
-	.get = cache_get,
-	.put_if_absent = cache_put_if_absent,
-	.put = cache_put,
-	.mark_deleted = cache_mark_deleted,
-	.get_categories = cache_get_categories,
-	.put_categories = cache_put_categories,
-	.invalidate_categories = cache_invalidate_categories,
+        .get = cache_get,
+        .put_if_absent = cache_put_if_absent,
+        .put = cache_put,
+        .mark_deleted = cache_mark_deleted,
+        .get_categories = cache_get_categories,
+        .put_categories = cache_put_categories,
+        .invalidate_categories = cache_invalidate_categories,
 };
 
 /* ---- lifecycle, seeding, inspection ---- */
@@ -805,14 +804,14 @@ struct product_cache fake_catalog_cache(struct fake_catalog *f)
 }
 
 int fake_catalog_add_category(struct fake_catalog *f, const char *slug,
-			      const char *name)
+                              const char *name)
 {
 	struct fake_category c, *cats;
 
 	if (category_known(f, slug))
 		return SHOP_ECONFLICT;
 	cats = grow(f->categories, &f->categories_cap, f->ncategories + 1,
-		    sizeof(*cats));
+	            sizeof(*cats));
 	if (!cats)
 		return SHOP_ENOMEM;
 	f->categories = cats;
@@ -868,7 +867,7 @@ int fake_catalog_cache_seed(struct fake_catalog *f, const struct product *p)
 }
 
 enum fake_cached fake_catalog_cached(const struct fake_catalog *f,
-				     const char *id)
+                                     const char *id)
 {
 	const struct fake_cache_entry *e = find_entry(f, id);
 
@@ -891,21 +890,21 @@ static void check_slot(enum fake_catalog_slot slot, int err)
 }
 
 void fake_catalog_fail_next(struct fake_catalog *f, enum fake_catalog_slot slot,
-			    int err)
+                            int err)
 {
 	check_slot(slot, err);
 	f->fail_next[slot] = err;
 }
 
 void fake_catalog_fail_always(struct fake_catalog *f,
-			      enum fake_catalog_slot slot, int err)
+                              enum fake_catalog_slot slot, int err)
 {
 	check_slot(slot, err);
 	f->fail_always[slot] = err;
 }
 
 unsigned fake_catalog_calls(const struct fake_catalog *f,
-			    enum fake_catalog_slot slot)
+                            enum fake_catalog_slot slot)
 {
 	check_slot(slot, 0);
 	return f->calls[slot];

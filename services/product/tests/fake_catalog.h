@@ -66,7 +66,7 @@ struct product_cache fake_catalog_cache(struct fake_catalog *f);
 /* Adds a category to the repository, copying the strings. Returns 0,
  * SHOP_ECONFLICT when the slug exists, or SHOP_ENOMEM. */
 int fake_catalog_add_category(struct fake_catalog *f, const char *slug,
-			      const char *name);
+                              const char *name);
 
 /*
  * Adds p to the repository as a stored row, copying its strings. An empty
@@ -83,7 +83,7 @@ int fake_catalog_cache_seed(struct fake_catalog *f, const struct product *p);
 
 /* What the cache holds under exactly this id. */
 enum fake_cached fake_catalog_cached(const struct fake_catalog *f,
-				     const char *id);
+                                     const char *id);
 
 /* Whether the category list is cached. */
 bool fake_catalog_categories_cached(const struct fake_catalog *f);
@@ -93,15 +93,15 @@ bool fake_catalog_categories_cached(const struct fake_catalog *f);
 /* The next call of slot returns err (a negative shop_err) and does nothing
  * else. */
 void fake_catalog_fail_next(struct fake_catalog *f, enum fake_catalog_slot slot,
-			    int err);
+                            int err);
 
 /* Every call of slot returns err until called again with err 0. */
 void fake_catalog_fail_always(struct fake_catalog *f,
-			      enum fake_catalog_slot slot, int err);
+                              enum fake_catalog_slot slot, int err);
 
 /* Calls of slot since creation or the last fake_catalog_reset_calls(). */
 unsigned fake_catalog_calls(const struct fake_catalog *f,
-			    enum fake_catalog_slot slot);
+                            enum fake_catalog_slot slot);
 
 /* Calls of any repository slot / any cache slot. */
 unsigned fake_catalog_repo_calls(const struct fake_catalog *f);

@@ -18,27 +18,27 @@
  * The catalog's use cases over the in-memory fake. The seeded catalog: four
  * categories (garden empty) and six products, P1 oldest to P6 newest.
  */
-#define P1 "aaaaaaaa-0000-4000-8000-000000000001"
-#define P2 "aaaaaaaa-0000-4000-8000-000000000002"
-#define P3 "aaaaaaaa-0000-4000-8000-000000000003"
-#define P4 "aaaaaaaa-0000-4000-8000-000000000004"
-#define P5 "aaaaaaaa-0000-4000-8000-000000000005"
-#define P6 "aaaaaaaa-0000-4000-8000-000000000006"
+#define P1       "aaaaaaaa-0000-4000-8000-000000000001"
+#define P2       "aaaaaaaa-0000-4000-8000-000000000002"
+#define P3       "aaaaaaaa-0000-4000-8000-000000000003"
+#define P4       "aaaaaaaa-0000-4000-8000-000000000004"
+#define P5       "aaaaaaaa-0000-4000-8000-000000000005"
+#define P6       "aaaaaaaa-0000-4000-8000-000000000006"
 #define P1_UPPER "AAAAAAAA-0000-4000-8000-000000000001"
-#define MISSING "bbbbbbbb-0000-4000-8000-000000000000"
-#define T0 ((time_t)1763719323) /* 2025-11-21T10:02:03Z */
+#define MISSING  "bbbbbbbb-0000-4000-8000-000000000000"
+#define T0       ((time_t)1763719323) /* 2025-11-21T10:02:03Z */
 
 static const struct {
 	const char *id, *sku, *name, *description, *category;
 	long long price;
 } seed[] = {
-	{P1, "HP-1", "Studio Headphones", "Closed-back, wired.", "audio", 9999},
-	{P2, "SPK-1", "Bluetooth Speaker", "Pairs with your HEADPHONES too.",
-	 "audio", 4999},
-	{P3, "BK-1", "a Tale of Two Cities", "Dickens.", "books", 1299},
-	{P4, "BK-2", "Zen and the Art", "Motorcycles.", "books", 1299},
-	{P5, "KT-1", "Kettle", "1.7 l, stainless.", "kitchen", 2999},
-	{P6, "KT-2", "Chef's Knife", "Sharp.", "kitchen", 0},
+        {P1, "HP-1", "Studio Headphones", "Closed-back, wired.", "audio", 9999},
+        {P2, "SPK-1", "Bluetooth Speaker", "Pairs with your HEADPHONES too.",
+         "audio", 4999},
+        {P3, "BK-1", "a Tale of Two Cities", "Dickens.", "books", 1299},
+        {P4, "BK-2", "Zen and the Art", "Motorcycles.", "books", 1299},
+        {P5, "KT-1", "Kettle", "1.7 l, stainless.", "kitchen", 2999},
+        {P6, "KT-2", "Chef's Knife", "Sharp.", "kitchen", 0},
 };
 
 struct fixture {
@@ -65,20 +65,20 @@ static int setup(void **state)
 		return -1;
 	for (size_t i = 0; i < sizeof(seed) / sizeof(*seed); i++) {
 		struct product p = {
-			.sku = seed[i].sku,
-			.name = seed[i].name,
-			.description = seed[i].description,
-			.category = seed[i].category,
-			.price_cents = seed[i].price,
-			.stock = 5,
-			.created_at = T0 + (time_t)i,
+		        .sku = seed[i].sku,
+		        .name = seed[i].name,
+		        .description = seed[i].description,
+		        .category = seed[i].category,
+		        .price_cents = seed[i].price,
+		        .stock = 5,
+		        .created_at = T0 + (time_t)i,
 		};
 		strcpy(p.id, seed[i].id);
 		if (fake_catalog_add_product(fx->fake, &p))
 			return -1;
 	}
 	catalog_init(&fx->c, fake_catalog_repo(fx->fake),
-		     fake_catalog_cache(fx->fake));
+	             fake_catalog_cache(fx->fake));
 	field_errors_init(&fx->errs);
 	*state = fx;
 	return 0;
@@ -105,13 +105,13 @@ static unsigned calls(struct fixture *fx, enum fake_catalog_slot s)
 static struct product_fields new_fields(const char *sku)
 {
 	struct product_fields f = {
-		.set = PRODUCT_F_REQUIRED,
-		.sku = sku,
-		.name = "Earbuds",
-		.description = "Wireless.",
-		.category = "audio",
-		.price_cents = 1999,
-		.stock = 7,
+	        .set = PRODUCT_F_REQUIRED,
+	        .sku = sku,
+	        .name = "Earbuds",
+	        .description = "Wireless.",
+	        .category = "audio",
+	        .price_cents = 1999,
+	        .stock = 7,
 	};
 	return f;
 }
@@ -119,13 +119,13 @@ static struct product_fields new_fields(const char *sku)
 static struct product_fields price_patch(long long price)
 {
 	struct product_fields f = {.set = PRODUCT_F_PRICE,
-				   .price_cents = price};
+	                           .price_cents = price};
 	return f;
 }
 
 /* Lists with q (validated by catalog_list) and asserts the page's ids. */
 static void check_list(struct fixture *fx, struct product_query q,
-		       long long total, const char *const *ids, size_t n)
+                       long long total, const char *const *ids, size_t n)
 {
 	struct product_page page;
 
@@ -137,9 +137,9 @@ static void check_list(struct fixture *fx, struct product_query q,
 		assert_string_equal(page.items[i].id, ids[i]);
 }
 
-#define IDS(...) ((const char *const[]){__VA_ARGS__})
+#define IDS(...)  ((const char *const[]){__VA_ARGS__})
 #define NIDS(...) (sizeof(IDS(__VA_ARGS__)) / sizeof(const char *))
-#define CHECK_LIST(fx, q, total, ...)                                         \
+#define CHECK_LIST(fx, q, total, ...)                                          \
 	check_list(fx, q, total, IDS(__VA_ARGS__), NIDS(__VA_ARGS__))
 
 /* ---- list ---- */
@@ -153,7 +153,7 @@ static void test_list_rejects_unknown_category(void **state)
 	product_query_init(&q);
 	q.category = "toys";
 	assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs, &page),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(fx->errs.n, 1);
 	assert_string_equal(fx->errs.items[0].field, "category");
 	assert_int_equal(calls(fx, FAKE_REPO_CATEGORY_EXISTS), 1);
@@ -171,7 +171,7 @@ static void test_list_invalid_query_calls_nothing(void **state)
 	q.page_size = 101;
 	q.category = "audio";
 	assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs, &page),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_true(field_errors_has(&fx->errs, "page_size"));
 	assert_int_equal(fake_catalog_repo_calls(fx->fake), 0);
 }
@@ -300,9 +300,9 @@ static void test_list_price_range(void **state)
 	field_errors_init(&fx->errs);
 	{
 		struct product_page page;
-		assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs,
-					      &page),
-				 SHOP_EINVAL);
+		assert_int_equal(
+		        catalog_list(&fx->c, fx->a, &q, &fx->errs, &page),
+		        SHOP_EINVAL);
 	}
 	assert_true(field_errors_has(&fx->errs, "min_price_cents"));
 }
@@ -340,13 +340,13 @@ static void test_list_repo_down(void **state)
 	product_query_init(&q);
 	fake_catalog_fail_next(fx->fake, FAKE_REPO_LIST, SHOP_EUNAVAIL);
 	assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs, &page),
-			 SHOP_EUNAVAIL);
+	                 SHOP_EUNAVAIL);
 	assert_int_equal(page.n, 42);
 	q.category = "audio";
 	fake_catalog_fail_next(fx->fake, FAKE_REPO_CATEGORY_EXISTS,
-			       SHOP_ETIMEDOUT);
+	                       SHOP_ETIMEDOUT);
 	assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs, &page),
-			 SHOP_ETIMEDOUT);
+	                 SHOP_ETIMEDOUT);
 	assert_int_equal(calls(fx, FAKE_REPO_LIST), 1);
 	assert_int_equal(fx->errs.n, 0);
 }
@@ -356,21 +356,21 @@ static void test_list_repo_down(void **state)
 static void test_get_not_a_uuid(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		"abc",
-		"../../etc/passwd",
-		P1 "0",
-		"aaaaaaaa-0000-4000-8000-00000000000",
-		"aaaaaaaa_0000-4000-8000-000000000001",
-		"gaaaaaaa-0000-4000-8000-000000000001",
-		"{aaaaaaaa-0000-4000-8000-000000000001}",
+	        "",
+	        "abc",
+	        "../../etc/passwd",
+	        P1 "0",
+	        "aaaaaaaa-0000-4000-8000-00000000000",
+	        "aaaaaaaa_0000-4000-8000-000000000001",
+	        "gaaaaaaa-0000-4000-8000-000000000001",
+	        "{aaaaaaaa-0000-4000-8000-000000000001}",
 	};
 	struct fixture *fx = *state;
 	struct product p = {.price_cents = 42};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
 		assert_int_equal(catalog_get(&fx->c, fx->a, bad[i], &p),
-				 SHOP_ENOTFOUND);
+		                 SHOP_ENOTFOUND);
 	assert_int_equal(fake_catalog_repo_calls(fx->fake), 0);
 	assert_int_equal(fake_catalog_cache_calls(fx->fake), 0);
 	assert_int_equal(p.price_cents, 42);
@@ -392,7 +392,7 @@ static void test_get_miss_reads_repo_and_populates(void **state)
 	assert_int_equal(calls(fx, FAKE_CACHE_PUT_IF_ABSENT), 1);
 	assert_int_equal(calls(fx, FAKE_CACHE_PUT), 0);
 	assert_int_equal(fake_catalog_cached(fx->fake, P1),
-			 FAKE_CACHED_PRODUCT);
+	                 FAKE_CACHED_PRODUCT);
 
 	/* The second read is the cache's. */
 	memset(&p, 0, sizeof(p));
@@ -408,14 +408,14 @@ static void test_get_hit_does_not_call_repo(void **state)
 {
 	struct fixture *fx = *state;
 	struct product cached = {
-		.id = P2,
-		.sku = "SPK-1",
-		.name = "Cached Speaker",
-		.description = "",
-		.category = "audio",
-		.currency = "USD",
-		.image_url = "",
-		.price_cents = 1,
+	        .id = P2,
+	        .sku = "SPK-1",
+	        .name = "Cached Speaker",
+	        .description = "",
+	        .category = "audio",
+	        .currency = "USD",
+	        .image_url = "",
+	        .price_cents = 1,
 	};
 	struct product p;
 
@@ -441,7 +441,7 @@ static void test_get_cache_failure_falls_back(void **state)
 	 * and the failing populate does not fail the read. */
 	for (int s = FAKE_CACHE_GET; s < FAKE_SLOT_COUNT; s++)
 		fake_catalog_fail_always(fx->fake, (enum fake_catalog_slot)s,
-					 SHOP_ETIMEDOUT);
+		                         SHOP_ETIMEDOUT);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(catalog_get(&fx->c, fx->a, P4, &p), 0);
 		assert_string_equal(p.sku, "BK-2");
@@ -472,12 +472,12 @@ static void test_get_unknown(void **state)
 	struct product p = {.price_cents = 42};
 
 	assert_int_equal(catalog_get(&fx->c, fx->a, MISSING, &p),
-			 SHOP_ENOTFOUND);
+	                 SHOP_ENOTFOUND);
 	assert_int_equal(p.price_cents, 42);
 	assert_int_equal(calls(fx, FAKE_REPO_GET), 1);
 	assert_int_equal(calls(fx, FAKE_CACHE_PUT_IF_ABSENT), 0);
 	assert_int_equal(fake_catalog_cached(fx->fake, MISSING),
-			 FAKE_CACHED_NONE);
+	                 FAKE_CACHED_NONE);
 }
 
 static void test_get_repo_down(void **state)
@@ -533,7 +533,7 @@ static void test_create_validates(void **state)
 	struct product p = {.price_cents = 42};
 
 	assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs, &p),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(fx->errs.n, 6);
 	assert_int_equal(p.price_cents, 42);
 
@@ -541,7 +541,7 @@ static void test_create_validates(void **state)
 	f.stock = 1000001;
 	field_errors_init(&fx->errs);
 	assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs, &p),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(fx->errs.n, 2);
 	assert_true(field_errors_has(&fx->errs, "sku"));
 	assert_true(field_errors_has(&fx->errs, "stock"));
@@ -557,7 +557,7 @@ static void test_create_unknown_category(void **state)
 
 	f.category = "toys";
 	assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs, &p),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(fx->errs.n, 1);
 	assert_string_equal(fx->errs.items[0].field, "category");
 	assert_int_equal(calls(fx, FAKE_REPO_CREATE), 0);
@@ -574,7 +574,7 @@ static void test_create_duplicate_sku(void **state)
 	assert_int_equal(catalog_categories(&fx->c, fx->a, &l), 0);
 	fake_catalog_reset_calls(fx->fake);
 	assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs, &p),
-			 SHOP_ECONFLICT);
+	                 SHOP_ECONFLICT);
 	assert_int_equal(p.price_cents, 42);
 	assert_int_equal(fx->errs.n, 0);
 	assert_int_equal(calls(fx, FAKE_REPO_CREATE), 1);
@@ -606,7 +606,7 @@ static void test_create_writes_through(void **state)
 	assert_int_equal(calls(fx, FAKE_CACHE_PUT), 1);
 	assert_int_equal(calls(fx, FAKE_CACHE_INVALIDATE_CATEGORIES), 1);
 	assert_int_equal(fake_catalog_cached(fx->fake, p.id),
-			 FAKE_CACHED_PRODUCT);
+	                 FAKE_CACHED_PRODUCT);
 	assert_false(fake_catalog_categories_cached(fx->fake));
 
 	/* Read back from the cache; the counts are fresh. */
@@ -625,9 +625,8 @@ static void test_create_writes_through(void **state)
 
 		product_query_init(&q);
 		q.page_size = 1;
-		assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs,
-					      &page),
-				 0);
+		assert_int_equal(
+		        catalog_list(&fx->c, fx->a, &q, &fx->errs, &page), 0);
 		assert_int_equal(page.total, 7);
 		assert_string_equal(page.items[0].id, p.id);
 	}
@@ -655,7 +654,7 @@ static void test_create_cache_down_still_creates(void **state)
 
 	fake_catalog_fail_next(fx->fake, FAKE_CACHE_PUT, SHOP_EUNAVAIL);
 	fake_catalog_fail_next(fx->fake, FAKE_CACHE_INVALIDATE_CATEGORIES,
-			       SHOP_EUNAVAIL);
+	                       SHOP_EUNAVAIL);
 	assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs, &p), 0);
 	assert_int_equal(catalog_get(&fx->c, fx->a, p.id, &g), 0);
 	assert_string_equal(g.sku, "NEW-3");
@@ -668,13 +667,13 @@ static void test_create_repo_down(void **state)
 	struct product p = {.price_cents = 42};
 
 	fake_catalog_fail_next(fx->fake, FAKE_REPO_CATEGORY_EXISTS,
-			       SHOP_EUNAVAIL);
+	                       SHOP_EUNAVAIL);
 	assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs, &p),
-			 SHOP_EUNAVAIL);
+	                 SHOP_EUNAVAIL);
 	assert_int_equal(calls(fx, FAKE_REPO_CREATE), 0);
 	fake_catalog_fail_next(fx->fake, FAKE_REPO_CREATE, SHOP_EUNAVAIL);
 	assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs, &p),
-			 SHOP_EUNAVAIL);
+	                 SHOP_EUNAVAIL);
 	assert_int_equal(p.price_cents, 42);
 	assert_int_equal(fx->errs.n, 0);
 	assert_int_equal(fake_catalog_cache_calls(fx->fake), 0);
@@ -688,9 +687,9 @@ static void test_patch_not_a_uuid(void **state)
 	struct product_fields f = price_patch(1);
 	struct product p;
 
-	assert_int_equal(catalog_patch(&fx->c, fx->a, "nope", &f, &fx->errs,
-				       &p),
-			 SHOP_ENOTFOUND);
+	assert_int_equal(
+	        catalog_patch(&fx->c, fx->a, "nope", &f, &fx->errs, &p),
+	        SHOP_ENOTFOUND);
 	assert_int_equal(fake_catalog_repo_calls(fx->fake), 0);
 	assert_int_equal(fake_catalog_cache_calls(fx->fake), 0);
 }
@@ -702,7 +701,7 @@ static void test_patch_empty(void **state)
 	struct product p;
 
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P1, &f, &fx->errs, &p),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(fx->errs.n, 1);
 	assert_int_equal(fake_catalog_repo_calls(fx->fake), 0);
 }
@@ -714,7 +713,7 @@ static void test_patch_invalid_field(void **state)
 	struct product p;
 
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P1, &f, &fx->errs, &p),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(fx->errs.n, 1);
 	assert_string_equal(fx->errs.items[0].field, "price_cents");
 	assert_int_equal(fake_catalog_repo_calls(fx->fake), 0);
@@ -726,9 +725,9 @@ static void test_patch_unknown_id(void **state)
 	struct product_fields f = price_patch(1);
 	struct product p = {.price_cents = 42};
 
-	assert_int_equal(catalog_patch(&fx->c, fx->a, MISSING, &f, &fx->errs,
-				       &p),
-			 SHOP_ENOTFOUND);
+	assert_int_equal(
+	        catalog_patch(&fx->c, fx->a, MISSING, &f, &fx->errs, &p),
+	        SHOP_ENOTFOUND);
 	assert_int_equal(p.price_cents, 42);
 	assert_int_equal(calls(fx, FAKE_REPO_UPDATE), 1);
 	assert_int_equal(fake_catalog_cache_calls(fx->fake), 0);
@@ -745,7 +744,7 @@ static void test_patch_updates_cache(void **state)
 	assert_int_equal(g.price_cents, 9999);
 
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P1, &f, &fx->errs, &p),
-			 0);
+	                 0);
 	assert_string_equal(p.id, P1);
 	assert_int_equal(p.price_cents, 5000);
 	assert_string_equal(p.name, "Studio Headphones"); /* untouched */
@@ -765,25 +764,25 @@ static void test_patch_replaces_stale_entry(void **state)
 {
 	struct fixture *fx = *state;
 	struct product stale = {
-		.id = P2,
-		.sku = "SPK-1",
-		.name = "Stale",
-		.description = "",
-		.category = "audio",
-		.currency = "USD",
-		.image_url = "",
-		.price_cents = 1,
+	        .id = P2,
+	        .sku = "SPK-1",
+	        .name = "Stale",
+	        .description = "",
+	        .category = "audio",
+	        .currency = "USD",
+	        .image_url = "",
+	        .price_cents = 1,
 	};
 	struct product p, g;
 	struct product_fields f = {
-		.set = PRODUCT_F_NAME | PRODUCT_F_SKU,
-		.name = "Speaker II",
-		.sku = "SPK-2",
+	        .set = PRODUCT_F_NAME | PRODUCT_F_SKU,
+	        .name = "Speaker II",
+	        .sku = "SPK-2",
 	};
 
 	assert_int_equal(fake_catalog_cache_seed(fx->fake, &stale), 0);
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P2, &f, &fx->errs, &p),
-			 0);
+	                 0);
 	assert_int_equal(catalog_get(&fx->c, fx->a, P2, &g), 0);
 	assert_string_equal(g.name, "Speaker II");
 	assert_string_equal(g.sku, "SPK-2");
@@ -799,25 +798,25 @@ static void test_patch_duplicate_sku(void **state)
 	assert_int_equal(catalog_get(&fx->c, fx->a, P1, &g), 0);
 	fake_catalog_reset_calls(fx->fake);
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P1, &f, &fx->errs, &p),
-			 SHOP_ECONFLICT);
+	                 SHOP_ECONFLICT);
 	assert_int_equal(p.price_cents, 42);
 	assert_int_equal(fake_catalog_cache_calls(fx->fake), 0);
 	/* Its own sku is no conflict. */
 	f.sku = "HP-1";
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P1, &f, &fx->errs, &p),
-			 0);
+	                 0);
 }
 
 static void test_patch_category(void **state)
 {
 	struct fixture *fx = *state;
 	struct product_fields f = {.set = PRODUCT_F_CATEGORY,
-				   .category = "toys"};
+	                           .category = "toys"};
 	struct product p;
 	struct category_list l;
 
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P5, &f, &fx->errs, &p),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(fx->errs.n, 1);
 	assert_string_equal(fx->errs.items[0].field, "category");
 	assert_int_equal(calls(fx, FAKE_REPO_UPDATE), 0);
@@ -827,7 +826,7 @@ static void test_patch_category(void **state)
 	f.category = "garden";
 	field_errors_init(&fx->errs);
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P5, &f, &fx->errs, &p),
-			 0);
+	                 0);
 	assert_string_equal(p.category, "garden");
 	assert_int_equal(catalog_categories(&fx->c, fx->a, &l), 0);
 	assert_string_equal(l.items[2].slug, "garden");
@@ -846,7 +845,7 @@ static void test_patch_repo_down(void **state)
 	fake_catalog_reset_calls(fx->fake);
 	fake_catalog_fail_next(fx->fake, FAKE_REPO_UPDATE, SHOP_EUNAVAIL);
 	assert_int_equal(catalog_patch(&fx->c, fx->a, P1, &f, &fx->errs, &p),
-			 SHOP_EUNAVAIL);
+	                 SHOP_EUNAVAIL);
 	assert_int_equal(p.price_cents, 42);
 	assert_int_equal(fake_catalog_cache_calls(fx->fake), 0);
 	assert_int_equal(catalog_get(&fx->c, fx->a, P1, &g), 0);
@@ -860,9 +859,8 @@ static void test_patch_uppercase_id(void **state)
 	struct product p, g;
 
 	assert_int_equal(catalog_get(&fx->c, fx->a, P1, &g), 0);
-	assert_int_equal(catalog_patch(&fx->c, fx->a, P1_UPPER, &f, &fx->errs,
-				       &p),
-			 0);
+	assert_int_equal(
+	        catalog_patch(&fx->c, fx->a, P1_UPPER, &f, &fx->errs, &p), 0);
 	assert_int_equal(catalog_get(&fx->c, fx->a, P1, &g), 0);
 	assert_int_equal(g.price_cents, 5000);
 	assert_int_equal(catalog_get(&fx->c, fx->a, P1_UPPER, &g), 0);
@@ -900,14 +898,14 @@ static void test_delete_over_stale_entry(void **state)
 {
 	struct fixture *fx = *state;
 	struct product stale = {
-		.id = P3,
-		.sku = "BK-1",
-		.name = "Stale",
-		.description = "",
-		.category = "books",
-		.currency = "USD",
-		.image_url = "",
-		.price_cents = 1,
+	        .id = P3,
+	        .sku = "BK-1",
+	        .name = "Stale",
+	        .description = "",
+	        .category = "books",
+	        .currency = "USD",
+	        .image_url = "",
+	        .price_cents = 1,
 	};
 	struct product g;
 
@@ -918,7 +916,7 @@ static void test_delete_over_stale_entry(void **state)
 	{
 		struct product_cache cache = fake_catalog_cache(fx->fake);
 		assert_int_equal(cache.ops->put_if_absent(cache.self, &stale),
-				 0);
+		                 0);
 	}
 	assert_int_equal(catalog_get(&fx->c, fx->a, P3, &g), SHOP_ENOTFOUND);
 }
@@ -934,7 +932,7 @@ static void test_delete_uppercase_id(void **state)
 	assert_int_equal(catalog_delete(&fx->c, P1_UPPER), 0);
 	assert_int_equal(catalog_get(&fx->c, fx->a, P1, &g), SHOP_ENOTFOUND);
 	assert_int_equal(catalog_get(&fx->c, fx->a, P1_UPPER, &g),
-			 SHOP_ENOTFOUND);
+	                 SHOP_ENOTFOUND);
 }
 
 static void test_delete_bad_ids(void **state)
@@ -959,7 +957,7 @@ static void test_delete_repo_down(void **state)
 	assert_int_equal(catalog_delete(&fx->c, P1), SHOP_EUNAVAIL);
 	assert_int_equal(fake_catalog_cache_calls(fx->fake), 0);
 	assert_int_equal(fake_catalog_cached(fx->fake, P1),
-			 FAKE_CACHED_PRODUCT);
+	                 FAKE_CACHED_PRODUCT);
 }
 
 static void test_delete_cache_down_still_deletes(void **state)
@@ -968,7 +966,7 @@ static void test_delete_cache_down_still_deletes(void **state)
 	struct product g;
 
 	fake_catalog_fail_next(fx->fake, FAKE_CACHE_MARK_DELETED,
-			       SHOP_EUNAVAIL);
+	                       SHOP_EUNAVAIL);
 	assert_int_equal(catalog_delete(&fx->c, P6), 0);
 	assert_int_equal(catalog_get(&fx->c, fx->a, P6, &g), SHOP_ENOTFOUND);
 }
@@ -981,9 +979,9 @@ static void test_categories_miss_populates(void **state)
 		const char *slug, *name;
 		long long count;
 	} want[] = {{"audio", "Audio", 2},
-		    {"books", "Books", 2},
-		    {"garden", "Garden", 0},
-		    {"kitchen", "Kitchen", 2}};
+	            {"books", "Books", 2},
+	            {"garden", "Garden", 0},
+	            {"kitchen", "Kitchen", 2}};
 	struct fixture *fx = *state;
 	struct category_list l;
 
@@ -1022,9 +1020,9 @@ static void test_categories_cache_failure(void **state)
 	struct category_list l;
 
 	fake_catalog_fail_next(fx->fake, FAKE_CACHE_GET_CATEGORIES,
-			       SHOP_ETIMEDOUT);
+	                       SHOP_ETIMEDOUT);
 	fake_catalog_fail_next(fx->fake, FAKE_CACHE_PUT_CATEGORIES,
-			       SHOP_ETIMEDOUT);
+	                       SHOP_ETIMEDOUT);
 	assert_int_equal(catalog_categories(&fx->c, fx->a, &l), 0);
 	assert_int_equal(l.n, 4);
 	assert_int_equal(calls(fx, FAKE_REPO_CATEGORIES), 1);
@@ -1037,8 +1035,7 @@ static void test_categories_repo_down(void **state)
 	struct category_list l = {.n = 42};
 
 	fake_catalog_fail_next(fx->fake, FAKE_REPO_CATEGORIES, SHOP_EUNAVAIL);
-	assert_int_equal(catalog_categories(&fx->c, fx->a, &l),
-			 SHOP_EUNAVAIL);
+	assert_int_equal(catalog_categories(&fx->c, fx->a, &l), SHOP_EUNAVAIL);
 	assert_int_equal(l.n, 42);
 	assert_int_equal(calls(fx, FAKE_CACHE_PUT_CATEGORIES), 0);
 	assert_false(fake_catalog_categories_cached(fx->fake));
@@ -1074,32 +1071,29 @@ static void test_repo_down_everywhere(void **state)
 
 		for (int s = FAKE_REPO_LIST; s <= FAKE_REPO_REMOVE; s++)
 			fake_catalog_fail_always(
-				fx->fake, (enum fake_catalog_slot)s, err);
+			        fx->fake, (enum fake_catalog_slot)s, err);
 
 		product_query_init(&q);
-		assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs,
-					      &page),
-				 err);
+		assert_int_equal(
+		        catalog_list(&fx->c, fx->a, &q, &fx->errs, &page), err);
 		product_query_init(&q);
 		q.category = "audio";
-		assert_int_equal(catalog_list(&fx->c, fx->a, &q, &fx->errs,
-					      &page),
-				 err);
+		assert_int_equal(
+		        catalog_list(&fx->c, fx->a, &q, &fx->errs, &page), err);
 		assert_int_equal(catalog_get(&fx->c, fx->a, P2, &p), err);
 		assert_int_equal(catalog_categories(&fx->c, fx->a, &l), err);
 		f = new_fields("DOWN-1");
-		assert_int_equal(catalog_create(&fx->c, fx->a, &f, &fx->errs,
-						&p),
-				 err);
+		assert_int_equal(
+		        catalog_create(&fx->c, fx->a, &f, &fx->errs, &p), err);
 		f = price_patch(1);
-		assert_int_equal(catalog_patch(&fx->c, fx->a, P2, &f,
-					       &fx->errs, &p),
-				 err);
+		assert_int_equal(
+		        catalog_patch(&fx->c, fx->a, P2, &f, &fx->errs, &p),
+		        err);
 		f.set = PRODUCT_F_CATEGORY;
 		f.category = "books";
-		assert_int_equal(catalog_patch(&fx->c, fx->a, P2, &f,
-					       &fx->errs, &p),
-				 err);
+		assert_int_equal(
+		        catalog_patch(&fx->c, fx->a, P2, &f, &fx->errs, &p),
+		        err);
 		assert_int_equal(catalog_delete(&fx->c, P2), err);
 		assert_int_equal(fx->errs.n, 0);
 	}
@@ -1118,14 +1112,14 @@ static void test_fake_cache_contract(void **state)
 	struct fixture *fx = *state;
 	struct product_cache cache = fake_catalog_cache(fx->fake);
 	struct product v1 = {
-		.id = P4,
-		.sku = "BK-2",
-		.name = "v1",
-		.description = "",
-		.category = "books",
-		.currency = "USD",
-		.image_url = "",
-		.price_cents = 1,
+	        .id = P4,
+	        .sku = "BK-2",
+	        .name = "v1",
+	        .description = "",
+	        .category = "books",
+	        .currency = "USD",
+	        .image_url = "",
+	        .price_cents = 1,
 	};
 	struct product v2 = v1, out = {.price_cents = 42};
 	bool gone = true;
@@ -1133,25 +1127,22 @@ static void test_fake_cache_contract(void **state)
 	v2.name = "v2";
 	v2.price_cents = 2;
 	assert_int_equal(cache.ops->get(cache.self, fx->a, P4, &out, &gone),
-			 SHOP_ENOTFOUND);
+	                 SHOP_ENOTFOUND);
 	/* A writer's put wins over a slower reader's put_if_absent. */
 	assert_int_equal(cache.ops->put(cache.self, &v2), 0);
 	assert_int_equal(cache.ops->put_if_absent(cache.self, &v1), 0);
-	assert_int_equal(cache.ops->get(cache.self, fx->a, P4, &out, &gone),
-			 0);
+	assert_int_equal(cache.ops->get(cache.self, fx->a, P4, &out, &gone), 0);
 	assert_false(gone);
 	assert_string_equal(out.name, "v2");
 	/* put replaces. */
 	assert_int_equal(cache.ops->put(cache.self, &v1), 0);
-	assert_int_equal(cache.ops->get(cache.self, fx->a, P4, &out, &gone),
-			 0);
+	assert_int_equal(cache.ops->get(cache.self, fx->a, P4, &out, &gone), 0);
 	assert_int_equal(out.price_cents, 1);
 	/* A marker: reported gone, out untouched, not replaced by a read. */
 	assert_int_equal(cache.ops->mark_deleted(cache.self, P4), 0);
 	assert_int_equal(cache.ops->put_if_absent(cache.self, &v2), 0);
 	out.price_cents = 42;
-	assert_int_equal(cache.ops->get(cache.self, fx->a, P4, &out, &gone),
-			 0);
+	assert_int_equal(cache.ops->get(cache.self, fx->a, P4, &out, &gone), 0);
 	assert_true(gone);
 	assert_int_equal(out.price_cents, 42);
 	/* A failing call changes nothing. */
@@ -1160,7 +1151,7 @@ static void test_fake_cache_contract(void **state)
 	assert_int_equal(fake_catalog_cached(fx->fake, P4), FAKE_CACHED_GONE);
 	assert_int_equal(cache.ops->put(cache.self, &v2), 0);
 	assert_int_equal(fake_catalog_cached(fx->fake, P4),
-			 FAKE_CACHED_PRODUCT);
+	                 FAKE_CACHED_PRODUCT);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1168,55 +1159,55 @@ static void test_fake_cache_contract(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_list_rejects_unknown_category),
-		T(test_list_invalid_query_calls_nothing),
-		T(test_list_default_is_newest),
-		T(test_list_known_category),
-		T(test_list_pagination),
-		T(test_list_every_sort),
-		T(test_list_q),
-		T(test_list_price_range),
-		T(test_list_returns_whole_products),
-		T(test_list_repo_down),
-		T(test_get_not_a_uuid),
-		T(test_get_miss_reads_repo_and_populates),
-		T(test_get_hit_does_not_call_repo),
-		T(test_get_cache_failure_falls_back),
-		T(test_get_tombstone),
-		T(test_get_unknown),
-		T(test_get_repo_down),
-		T(test_get_uppercase_id),
-		T(test_get_without_cache),
-		T(test_create_validates),
-		T(test_create_unknown_category),
-		T(test_create_duplicate_sku),
-		T(test_create_writes_through),
-		T(test_create_with_optionals),
-		T(test_create_cache_down_still_creates),
-		T(test_create_repo_down),
-		T(test_patch_not_a_uuid),
-		T(test_patch_empty),
-		T(test_patch_invalid_field),
-		T(test_patch_unknown_id),
-		T(test_patch_updates_cache),
-		T(test_patch_replaces_stale_entry),
-		T(test_patch_duplicate_sku),
-		T(test_patch_category),
-		T(test_patch_repo_down),
-		T(test_patch_uppercase_id),
-		T(test_delete_marks_cache),
-		T(test_delete_over_stale_entry),
-		T(test_delete_uppercase_id),
-		T(test_delete_bad_ids),
-		T(test_delete_repo_down),
-		T(test_delete_cache_down_still_deletes),
-		T(test_categories_miss_populates),
-		T(test_categories_hit),
-		T(test_categories_cache_failure),
-		T(test_categories_repo_down),
-		T(test_categories_without_cache),
-		T(test_repo_down_everywhere),
-		T(test_fake_cache_contract),
+	        T(test_list_rejects_unknown_category),
+	        T(test_list_invalid_query_calls_nothing),
+	        T(test_list_default_is_newest),
+	        T(test_list_known_category),
+	        T(test_list_pagination),
+	        T(test_list_every_sort),
+	        T(test_list_q),
+	        T(test_list_price_range),
+	        T(test_list_returns_whole_products),
+	        T(test_list_repo_down),
+	        T(test_get_not_a_uuid),
+	        T(test_get_miss_reads_repo_and_populates),
+	        T(test_get_hit_does_not_call_repo),
+	        T(test_get_cache_failure_falls_back),
+	        T(test_get_tombstone),
+	        T(test_get_unknown),
+	        T(test_get_repo_down),
+	        T(test_get_uppercase_id),
+	        T(test_get_without_cache),
+	        T(test_create_validates),
+	        T(test_create_unknown_category),
+	        T(test_create_duplicate_sku),
+	        T(test_create_writes_through),
+	        T(test_create_with_optionals),
+	        T(test_create_cache_down_still_creates),
+	        T(test_create_repo_down),
+	        T(test_patch_not_a_uuid),
+	        T(test_patch_empty),
+	        T(test_patch_invalid_field),
+	        T(test_patch_unknown_id),
+	        T(test_patch_updates_cache),
+	        T(test_patch_replaces_stale_entry),
+	        T(test_patch_duplicate_sku),
+	        T(test_patch_category),
+	        T(test_patch_repo_down),
+	        T(test_patch_uppercase_id),
+	        T(test_delete_marks_cache),
+	        T(test_delete_over_stale_entry),
+	        T(test_delete_uppercase_id),
+	        T(test_delete_bad_ids),
+	        T(test_delete_repo_down),
+	        T(test_delete_cache_down_still_deletes),
+	        T(test_categories_miss_populates),
+	        T(test_categories_hit),
+	        T(test_categories_cache_failure),
+	        T(test_categories_repo_down),
+	        T(test_categories_without_cache),
+	        T(test_repo_down_everywhere),
+	        T(test_fake_cache_contract),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

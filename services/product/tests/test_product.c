@@ -27,13 +27,13 @@ static char *repeat(char *buf, const char *unit, size_t n)
 static struct product_fields valid_fields(void)
 {
 	struct product_fields f = {
-		.set = PRODUCT_F_REQUIRED,
-		.sku = "HP-100_x",
-		.name = "Headphones",
-		.description = "Closed-back, wired.",
-		.category = "audio",
-		.price_cents = 4999,
-		.stock = 10,
+	        .set = PRODUCT_F_REQUIRED,
+	        .sku = "HP-100_x",
+	        .name = "Headphones",
+	        .description = "Closed-back, wired.",
+	        .category = "audio",
+	        .price_cents = 4999,
+	        .stock = 10,
 	};
 	return f;
 }
@@ -50,7 +50,7 @@ static void check_patch(struct product_fields f, bool ok, const char *field)
 		assert_int_equal(errs.n, 0);
 	} else {
 		assert_int_equal(product_fields_validate(&f, false, &errs),
-				 SHOP_EINVAL);
+		                 SHOP_EINVAL);
 		assert_int_equal(errs.n, 1);
 		assert_string_equal(errs.items[0].field, field);
 		assert_true(strlen(errs.items[0].message) > 0);
@@ -74,7 +74,7 @@ static void check_name(const char *name, bool ok)
 static void check_description(const char *d, bool ok)
 {
 	struct product_fields f = {.set = PRODUCT_F_DESCRIPTION,
-				   .description = d};
+	                           .description = d};
 
 	check_patch(f, ok, "description");
 }
@@ -148,16 +148,15 @@ static void test_create_keeps_given_optionals(void **state)
 
 static void test_create_all_missing_one_error_each(void **state)
 {
-	static const char *const required[] = {"sku",	 "name",
-					       "description", "category",
-					       "price_cents", "stock"};
+	static const char *const required[] = {"sku",         "name",
+	                                       "description", "category",
+	                                       "price_cents", "stock"};
 	struct product_fields f = {0};
 	struct field_errors errs;
 
 	(void)state;
 	field_errors_init(&errs);
-	assert_int_equal(product_fields_validate(&f, true, &errs),
-			 SHOP_EINVAL);
+	assert_int_equal(product_fields_validate(&f, true, &errs), SHOP_EINVAL);
 	assert_int_equal(errs.n, 6);
 	for (size_t i = 0; i < 6; i++)
 		assert_true(field_errors_has(&errs, required[i]));
@@ -171,11 +170,11 @@ static void test_create_each_missing_alone(void **state)
 		unsigned bit;
 		const char *field;
 	} req[] = {{PRODUCT_F_SKU, "sku"},
-		   {PRODUCT_F_NAME, "name"},
-		   {PRODUCT_F_DESCRIPTION, "description"},
-		   {PRODUCT_F_CATEGORY, "category"},
-		   {PRODUCT_F_PRICE, "price_cents"},
-		   {PRODUCT_F_STOCK, "stock"}};
+	           {PRODUCT_F_NAME, "name"},
+	           {PRODUCT_F_DESCRIPTION, "description"},
+	           {PRODUCT_F_CATEGORY, "category"},
+	           {PRODUCT_F_PRICE, "price_cents"},
+	           {PRODUCT_F_STOCK, "stock"}};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(req) / sizeof(*req); i++) {
@@ -185,7 +184,7 @@ static void test_create_each_missing_alone(void **state)
 		f.set &= ~req[i].bit;
 		field_errors_init(&errs);
 		assert_int_equal(product_fields_validate(&f, true, &errs),
-				 SHOP_EINVAL);
+		                 SHOP_EINVAL);
 		assert_int_equal(errs.n, 1);
 		assert_string_equal(errs.items[0].field, req[i].field);
 	}
@@ -201,8 +200,7 @@ static void test_create_bad_and_missing_together(void **state)
 	f.price_cents = -1;
 	f.sku = "bad sku";
 	field_errors_init(&errs);
-	assert_int_equal(product_fields_validate(&f, true, &errs),
-			 SHOP_EINVAL);
+	assert_int_equal(product_fields_validate(&f, true, &errs), SHOP_EINVAL);
 	assert_int_equal(errs.n, 3);
 	assert_true(field_errors_has(&errs, "name"));
 	assert_true(field_errors_has(&errs, "price_cents"));
@@ -219,16 +217,16 @@ static void test_patch_empty_rejected(void **state)
 	(void)state;
 	field_errors_init(&errs);
 	assert_int_equal(product_fields_validate(&f, false, &errs),
-			 SHOP_EINVAL);
+	                 SHOP_EINVAL);
 	assert_int_equal(errs.n, 1);
 }
 
 static void test_patch_each_field_alone(void **state)
 {
 	static const unsigned bits[] = {
-		PRODUCT_F_SKU,	    PRODUCT_F_NAME,  PRODUCT_F_DESCRIPTION,
-		PRODUCT_F_CATEGORY, PRODUCT_F_PRICE, PRODUCT_F_STOCK,
-		PRODUCT_F_CURRENCY, PRODUCT_F_IMAGE_URL};
+	        PRODUCT_F_SKU,      PRODUCT_F_NAME,     PRODUCT_F_DESCRIPTION,
+	        PRODUCT_F_CATEGORY, PRODUCT_F_PRICE,    PRODUCT_F_STOCK,
+	        PRODUCT_F_CURRENCY, PRODUCT_F_IMAGE_URL};
 	struct product_fields f;
 	struct field_errors errs;
 
@@ -259,11 +257,11 @@ static void test_patch_bad_field_ignores_absent(void **state)
 {
 	/* Absent fields hold garbage that must not be looked at. */
 	struct product_fields f = {
-		.set = PRODUCT_F_PRICE,
-		.price_cents = 100,
-		.sku = "bad sku!",
-		.stock = -1,
-		.currency = "x",
+	        .set = PRODUCT_F_PRICE,
+	        .price_cents = 100,
+	        .sku = "bad sku!",
+	        .stock = -1,
+	        .currency = "x",
 	};
 	struct field_errors errs;
 
@@ -300,7 +298,7 @@ static void test_name_rule(void **state)
 	check_name(repeat(buf, "n", 200), true);
 	check_name(repeat(buf, "n", 201), false);
 	/* Characters, not bytes: 200 two-, three- and four-byte ones. */
-	check_name(repeat(buf, "\xc3\xa9", 200), true);	     /* é */
+	check_name(repeat(buf, "\xc3\xa9", 200), true);         /* é */
 	check_name(repeat(buf, "\xe2\x82\xac", 200), true);     /* € */
 	check_name(repeat(buf, "\xf0\x9f\x8e\xa7", 200), true); /* 🎧 */
 	check_name(repeat(buf, "\xc3\xa9", 201), false);
@@ -405,24 +403,24 @@ static void test_image_url_rule(void **state)
 static void test_apply_only_present_fields(void **state)
 {
 	struct product p = {
-		.id = "11111111-1111-4111-8111-111111111111",
-		.sku = "OLD",
-		.name = "Old",
-		.description = "old",
-		.category = "audio",
-		.currency = "USD",
-		.image_url = "/old.png",
-		.price_cents = 100,
-		.stock = 1,
-		.created_at = 1000,
-		.updated_at = 2000,
+	        .id = "11111111-1111-4111-8111-111111111111",
+	        .sku = "OLD",
+	        .name = "Old",
+	        .description = "old",
+	        .category = "audio",
+	        .currency = "USD",
+	        .image_url = "/old.png",
+	        .price_cents = 100,
+	        .stock = 1,
+	        .created_at = 1000,
+	        .updated_at = 2000,
 	};
 	struct product_fields f = {
-		.set = PRODUCT_F_NAME | PRODUCT_F_PRICE,
-		.sku = "IGNORED",
-		.name = "New",
-		.price_cents = 250,
-		.stock = 99,
+	        .set = PRODUCT_F_NAME | PRODUCT_F_PRICE,
+	        .sku = "IGNORED",
+	        .name = "New",
+	        .price_cents = 250,
+	        .stock = 99,
 	};
 
 	(void)state;
@@ -477,12 +475,12 @@ static void test_sort_parse(void **state)
 		const char *s;
 		enum product_sort sort;
 	} ok[] = {{"relevance", PRODUCT_SORT_RELEVANCE},
-		  {"name", PRODUCT_SORT_NAME},
-		  {"price_asc", PRODUCT_SORT_PRICE_ASC},
-		  {"price_desc", PRODUCT_SORT_PRICE_DESC},
-		  {"newest", PRODUCT_SORT_NEWEST}};
-	static const char *const bad[] = {"", "Name", "price", "oldest",
-					  "newest ", "relevance,name"};
+	          {"name", PRODUCT_SORT_NAME},
+	          {"price_asc", PRODUCT_SORT_PRICE_ASC},
+	          {"price_desc", PRODUCT_SORT_PRICE_DESC},
+	          {"newest", PRODUCT_SORT_NEWEST}};
+	static const char *const bad[] = {
+	        "", "Name", "price", "oldest", "newest ", "relevance,name"};
 	enum product_sort out;
 
 	(void)state;
@@ -493,8 +491,7 @@ static void test_sort_parse(void **state)
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		out = PRODUCT_SORT_NAME;
-		assert_int_equal(product_sort_parse(bad[i], &out),
-				 SHOP_EINVAL);
+		assert_int_equal(product_sort_parse(bad[i], &out), SHOP_EINVAL);
 		assert_int_equal(out, PRODUCT_SORT_NAME); /* untouched */
 	}
 }
@@ -678,33 +675,33 @@ static void test_query_blank_q_is_none(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_valid_fills_defaults),
-		cmocka_unit_test(test_create_keeps_given_optionals),
-		cmocka_unit_test(test_create_all_missing_one_error_each),
-		cmocka_unit_test(test_create_each_missing_alone),
-		cmocka_unit_test(test_create_bad_and_missing_together),
-		cmocka_unit_test(test_patch_empty_rejected),
-		cmocka_unit_test(test_patch_each_field_alone),
-		cmocka_unit_test(test_patch_bad_field_ignores_absent),
-		cmocka_unit_test(test_sku_rule),
-		cmocka_unit_test(test_name_rule),
-		cmocka_unit_test(test_description_rule),
-		cmocka_unit_test(test_category_rule),
-		cmocka_unit_test(test_price_rule),
-		cmocka_unit_test(test_stock_rule),
-		cmocka_unit_test(test_currency_rule),
-		cmocka_unit_test(test_image_url_rule),
-		cmocka_unit_test(test_apply_only_present_fields),
-		cmocka_unit_test(test_apply_every_field),
-		cmocka_unit_test(test_apply_nothing),
-		cmocka_unit_test(test_sort_parse),
-		cmocka_unit_test(test_query_init),
-		cmocka_unit_test(test_query_prices),
-		cmocka_unit_test(test_query_pages),
-		cmocka_unit_test(test_query_several_errors),
-		cmocka_unit_test(test_query_q_length),
-		cmocka_unit_test(test_query_default_sort),
-		cmocka_unit_test(test_query_blank_q_is_none),
+	        cmocka_unit_test(test_create_valid_fills_defaults),
+	        cmocka_unit_test(test_create_keeps_given_optionals),
+	        cmocka_unit_test(test_create_all_missing_one_error_each),
+	        cmocka_unit_test(test_create_each_missing_alone),
+	        cmocka_unit_test(test_create_bad_and_missing_together),
+	        cmocka_unit_test(test_patch_empty_rejected),
+	        cmocka_unit_test(test_patch_each_field_alone),
+	        cmocka_unit_test(test_patch_bad_field_ignores_absent),
+	        cmocka_unit_test(test_sku_rule),
+	        cmocka_unit_test(test_name_rule),
+	        cmocka_unit_test(test_description_rule),
+	        cmocka_unit_test(test_category_rule),
+	        cmocka_unit_test(test_price_rule),
+	        cmocka_unit_test(test_stock_rule),
+	        cmocka_unit_test(test_currency_rule),
+	        cmocka_unit_test(test_image_url_rule),
+	        cmocka_unit_test(test_apply_only_present_fields),
+	        cmocka_unit_test(test_apply_every_field),
+	        cmocka_unit_test(test_apply_nothing),
+	        cmocka_unit_test(test_sort_parse),
+	        cmocka_unit_test(test_query_init),
+	        cmocka_unit_test(test_query_prices),
+	        cmocka_unit_test(test_query_pages),
+	        cmocka_unit_test(test_query_several_errors),
+	        cmocka_unit_test(test_query_q_length),
+	        cmocka_unit_test(test_query_default_sort),
+	        cmocka_unit_test(test_query_blank_q_is_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

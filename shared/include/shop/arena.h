@@ -33,9 +33,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 
 /* printf into the arena; returns NULL on failure. */
 char *arena_sprintf(struct arena *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 char *arena_vsprintf(struct arena *a, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+        __attribute__((format(printf, 2, 0)));
 
 /* Bytes handed out since creation or the last reset (for tests/metrics). */
 size_t arena_used(const struct arena *a);

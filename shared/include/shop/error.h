@@ -8,13 +8,13 @@
  */
 enum shop_err {
 	SHOP_OK = 0,
-	SHOP_ERR = -1,        /* unexpected runtime failure (logged) */
-	SHOP_ENOMEM = -2,     /* allocation failed */
-	SHOP_EINVAL = -3,     /* invalid input; field errors say which */
-	SHOP_ENOTFOUND = -4,  /* no such entity */
-	SHOP_ECONFLICT = -5,  /* unique key taken, or a state conflict */
-	SHOP_EUNAVAIL = -6,   /* a dependency is down (database, broker, peer) */
-	SHOP_ETIMEDOUT = -7,  /* a dependency did not answer in time */
+	SHOP_ERR = -1,       /* unexpected runtime failure (logged) */
+	SHOP_ENOMEM = -2,    /* allocation failed */
+	SHOP_EINVAL = -3,    /* invalid input; field errors say which */
+	SHOP_ENOTFOUND = -4, /* no such entity */
+	SHOP_ECONFLICT = -5, /* unique key taken, or a state conflict */
+	SHOP_EUNAVAIL = -6,  /* a dependency is down (database, broker, peer) */
+	SHOP_ETIMEDOUT = -7, /* a dependency did not answer in time */
 	SHOP_EFORBIDDEN = -8, /* authenticated but not allowed */
 	SHOP_EAUTH = -9,      /* missing or invalid credentials */
 };
@@ -28,6 +28,6 @@ const char *shop_strerror(int err);
  */
 #define BUG(...) shop__bug(__FILE__, __LINE__, __VA_ARGS__)
 _Noreturn void shop__bug(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 #endif

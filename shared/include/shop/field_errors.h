@@ -28,7 +28,7 @@ static inline void field_errors_init(struct field_errors *e)
 
 /* Records a failure; past FIELD_ERRORS_MAX the rest are dropped. */
 static inline void field_errors_add(struct field_errors *e, const char *field,
-				    const char *message)
+                                    const char *message)
 {
 	if (e->n < FIELD_ERRORS_MAX) {
 		e->items[e->n].field = field;
@@ -39,7 +39,7 @@ static inline void field_errors_add(struct field_errors *e, const char *field,
 
 /* Returns nonzero when field already has an error. */
 static inline int field_errors_has(const struct field_errors *e,
-				   const char *field)
+                                   const char *field)
 {
 	for (size_t i = 0; i < e->n; i++) {
 		const char *a = e->items[i].field, *b = field;

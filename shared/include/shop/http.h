@@ -49,7 +49,7 @@ struct http_principal {
  * a negative code: any failure is a 401. Called from worker threads.
  */
 typedef int (*http_authenticate_fn)(void *ctx, const char *token,
-				    struct http_principal *out);
+                                    struct http_principal *out);
 
 /*
  * Fills checks (a JSON object: name -> "ok" or an error string) for /ready;
@@ -61,7 +61,11 @@ struct http_server_config {
 	const char *service; /* for /health and logs; borrowed */
 	const char *address; /* listen address, e.g. "0.0.0.0" */
 	int port;
-	int threads;                 /* 0 = number of cores */
+	int threads; /* 0 = number of cores */
+	/* Thread-per-connection instead of the epoll thread pool: only for
+	 * measuring the choice (docs/performance.md); it costs about twice
+	 * the CPU per request. */
+	bool thread_per_connection;
 	unsigned max_connections;    /* total */
 	unsigned per_ip_connections; /* 0 = unlimited */
 	unsigned timeout_s;          /* idle connection timeout */
@@ -132,12 +136,12 @@ const char *http_query(struct http_request *req, const char *name);
 /* Calls fn for each query argument in order; stops when fn returns
  * nonzero and returns that value. */
 int http_query_each(struct http_request *req,
-		    int (*fn)(void *arg, const char *key, const char *value),
-		    void *arg);
+                    int (*fn)(void *arg, const char *key, const char *value),
+                    void *arg);
 
 /* Adds a response header (copied into the arena). */
 void http_add_header(struct http_request *req, const char *name,
-		     const char *value);
+                     const char *value);
 
 /*
  * Each handler calls exactly one of these once. They copy or take what they
@@ -145,17 +149,17 @@ void http_add_header(struct http_request *req, const char *name,
  */
 void http_respond_json(struct http_request *req, unsigned status, json_t *body);
 void http_respond_raw(struct http_request *req, unsigned status,
-		      const char *content_type, const char *body, size_t len);
+                      const char *content_type, const char *body, size_t len);
 void http_respond_empty(struct http_request *req, unsigned status);
 
 /* problem+json {"type","title","status","detail"}; detail is printf-like. */
 void http_respond_problem(struct http_request *req, unsigned status,
-			  const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+                          const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 /* 400 problem+json with "errors": [{"field","message"}]. */
 void http_respond_invalid(struct http_request *req, const char *detail,
-			  const struct field_errors *errs);
+                          const struct field_errors *errs);
 
 /* Maps a shop_err code to its problem: 400, 401, 403, 404, 409, 503 for a
  * dependency that is down or timed out (OPERATIONS.md), 500 otherwise. */
@@ -169,7 +173,7 @@ const char *http_problem_type(unsigned status);
 
 /* Returns a new problem object (caller decrefs); errs may be NULL. */
 json_t *http_problem_new(unsigned status, const char *detail,
-			 const struct field_errors *errs);
+                         const struct field_errors *errs);
 
 /* Validates an incoming X-Request-ID: 1-128 of [A-Za-z0-9._-]. */
 bool http_request_id_valid(const char *s);

@@ -46,7 +46,7 @@ json_t *sjson_parse(const char *buf, size_t len, char *detail, size_t cap);
  * string", ...). Returns 0 when obj passed, SHOP_EINVAL otherwise.
  */
 int sjson_check(const json_t *obj, const struct sjson_field *fields,
-		size_t nfields, struct field_errors *errs);
+                size_t nfields, struct field_errors *errs);
 
 /*
  * json_unpack_ex with JSON_STRICT semantics for the caller's format (which

@@ -21,9 +21,13 @@ struct slog_field {
 	double d;
 };
 
-#define SLOG_S(k, v) ((struct slog_field){.key = (k), .type = SLOG_T_STR, .s = (v)})
-#define SLOG_I(k, v) ((struct slog_field){.key = (k), .type = SLOG_T_INT, .i = (long long)(v)})
-#define SLOG_D(k, v) ((struct slog_field){.key = (k), .type = SLOG_T_DBL, .d = (double)(v)})
+#define SLOG_S(k, v)                                                           \
+	((struct slog_field){.key = (k), .type = SLOG_T_STR, .s = (v)})
+#define SLOG_I(k, v)                                                           \
+	((struct slog_field){                                                  \
+	        .key = (k), .type = SLOG_T_INT, .i = (long long)(v)})
+#define SLOG_D(k, v)                                                           \
+	((struct slog_field){.key = (k), .type = SLOG_T_DBL, .d = (double)(v)})
 
 /* Sets the service name (borrowed: must outlive logging) and the floor. */
 void slog_init(const char *service, enum slog_level floor);
@@ -36,21 +40,23 @@ int slog_enabled(enum slog_level level);
 
 /* Writes one line with the given fields; request_id may be NULL. */
 void slog_write(enum slog_level level, const char *request_id, const char *msg,
-		const struct slog_field *fields, size_t nfields);
+                const struct slog_field *fields, size_t nfields);
 
 /* Writes one line whose msg is printf-formatted. */
-void slog_msg(enum slog_level level, const char *request_id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void slog_msg(enum slog_level level, const char *request_id, const char *fmt,
+              ...) __attribute__((format(printf, 3, 4)));
 
-/* Fields as a compound literal: slog_kv(SLOG_INFO, rid, "msg", SLOG_S(..), ..) */
+/* Fields as a compound literal: slog_kv(SLOG_INFO, rid, "msg", SLOG_S(..), ..)
+ */
 #define slog_kv(level, rid, msg, ...)                                          \
-	slog_write((level), (rid), (msg), (const struct slog_field[]){__VA_ARGS__}, \
-		   sizeof((const struct slog_field[]){__VA_ARGS__}) /            \
-			   sizeof(struct slog_field))
+	slog_write((level), (rid), (msg),                                      \
+	           (const struct slog_field[]){__VA_ARGS__},                   \
+	           sizeof((const struct slog_field[]){__VA_ARGS__}) /          \
+	                   sizeof(struct slog_field))
 
 #define slog_debug(...) slog_msg(SLOG_DEBUG, NULL, __VA_ARGS__)
-#define slog_info(...) slog_msg(SLOG_INFO, NULL, __VA_ARGS__)
-#define slog_warn(...) slog_msg(SLOG_WARN, NULL, __VA_ARGS__)
+#define slog_info(...)  slog_msg(SLOG_INFO, NULL, __VA_ARGS__)
+#define slog_warn(...)  slog_msg(SLOG_WARN, NULL, __VA_ARGS__)
 #define slog_error(...) slog_msg(SLOG_ERROR, NULL, __VA_ARGS__)
 
 /* Appends s to buf as a JSON string body (no quotes), escaping as needed;

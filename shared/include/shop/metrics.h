@@ -19,12 +19,12 @@ struct metric;
  * string literal) on first use; NULL when out of memory. BUG()s if the name
  * was registered before as another type. */
 struct metric *metrics_counter(const char *name, const char *help,
-			       const char *labels);
+                               const char *labels);
 struct metric *metrics_gauge(const char *name, const char *help,
-			     const char *labels);
+                             const char *labels);
 /* Histogram with the default latency buckets (seconds, 0.5 ms .. 10 s). */
 struct metric *metrics_histogram(const char *name, const char *help,
-				 const char *labels);
+                                 const char *labels);
 
 /* Counter: adds v (>= 0). Gauge: sets / adds. Histogram: observes v.
  * All accept NULL (a failed lookup) and do nothing then. */

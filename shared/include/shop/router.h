@@ -14,7 +14,7 @@ struct router;
 
 enum router_result {
 	ROUTER_FOUND = 0,
-	ROUTER_NOT_FOUND = -1,        /* no pattern matches the path: 404 */
+	ROUTER_NOT_FOUND = -1,         /* no pattern matches the path: 404 */
 	ROUTER_METHOD_NOT_ALLOWED = -2 /* a pattern matches, not the method */
 };
 
@@ -25,7 +25,7 @@ void router_free(struct router *r);
 
 struct router_match {
 	const struct http_route *route;
-	size_t index; /* of the route in the table */
+	size_t index;          /* of the route in the table */
 	const char *params[8]; /* pointers into path_buf */
 	size_t nparams;
 	char allow[64]; /* for 405: "GET, PATCH, DELETE" */
@@ -36,6 +36,6 @@ struct router_match {
  * router may cut into parameter strings (NUL-terminated in place).
  */
 enum router_result router_match(const struct router *r, const char *method,
-				char *path_buf, struct router_match *m);
+                                char *path_buf, struct router_match *m);
 
 #endif

@@ -13,13 +13,13 @@ struct query_parse {
 };
 
 static void parse_price(struct query_parse *st, const char *key,
-			const char *value, long long *out)
+                        const char *value, long long *out)
 {
 	long n;
 
 	if (shop_parse_long(value, 0, PRODUCT_PRICE_MAX, &n) < 0)
 		field_errors_add(st->errs, key,
-				 "must be an integer from 0 to 100000000");
+		                 "must be an integer from 0 to 100000000");
 	else
 		*out = n;
 }
@@ -41,24 +41,24 @@ static int query_arg(void *arg, const char *key, const char *value)
 	} else if (strcmp(key, "sort") == 0) {
 		if (product_sort_parse(value, &q->sort) < 0)
 			field_errors_add(st->errs, "sort",
-					 "must be one of relevance, name, "
-					 "price_asc, price_desc, newest");
+			                 "must be one of relevance, name, "
+			                 "price_asc, price_desc, newest");
 	} else if (strcmp(key, "page") == 0) {
 		if (shop_parse_long(value, 1, 1000000, &n) < 0)
 			field_errors_add(st->errs, "page",
-					 "must be an integer of at least 1");
+			                 "must be an integer of at least 1");
 		else
 			q->page = n;
 	} else if (strcmp(key, "page_size") == 0) {
 		if (shop_parse_long(value, 1, PRODUCT_PAGE_SIZE_MAX, &n) < 0)
 			field_errors_add(st->errs, "page_size",
-					 "must be an integer from 1 to 100");
+			                 "must be an integer from 1 to 100");
 		else
 			q->page_size = n;
 	} else {
 		const char *k = arena_strdup(st->req->arena, key);
 		field_errors_add(st->errs, k ? k : "",
-				 "unknown query parameter");
+		                 "unknown query parameter");
 	}
 	return 0;
 }
@@ -90,7 +90,8 @@ static void list_products(struct http_request *req)
 		http_respond_error(req, rc, NULL);
 		return;
 	}
-	http_respond_json(req, 200, product_page_to_json(&page, q.page, q.page_size));
+	http_respond_json(req, 200,
+	                  product_page_to_json(&page, q.page, q.page_size));
 }
 
 static void get_product(struct http_request *req)
@@ -100,7 +101,7 @@ static void get_product(struct http_request *req)
 
 	if (rc == SHOP_ENOTFOUND) {
 		http_respond_problem(req, 404, "product '%s' not found",
-				     req->params[0]);
+		                     req->params[0]);
 		return;
 	}
 	if (rc) {
@@ -124,18 +125,18 @@ static void list_categories(struct http_request *req)
 
 /* Maps a write's result: validation, conflict, not found or success. */
 static void respond_write(struct http_request *req, int rc,
-			  const struct field_errors *errs,
-			  const struct product_fields *f, const char *id)
+                          const struct field_errors *errs,
+                          const struct product_fields *f, const char *id)
 {
 	if (rc == SHOP_EINVAL) {
 		http_respond_invalid(req, "the product is invalid", errs);
 	} else if (rc == SHOP_ECONFLICT) {
 		http_respond_problem(req, 409,
-				     "a product with sku '%s' already exists",
-				     f->sku ? f->sku : "");
+		                     "a product with sku '%s' already exists",
+		                     f->sku ? f->sku : "");
 	} else if (rc == SHOP_ENOTFOUND) {
 		http_respond_problem(req, 404, "product '%s' not found",
-				     id ? id : "");
+		                     id ? id : "");
 	} else {
 		http_respond_error(req, rc, NULL);
 	}
@@ -157,7 +158,7 @@ static void create_product(struct http_request *req)
 		return;
 	}
 	http_add_header(req, "Location",
-			arena_sprintf(req->arena, "/api/products/%s", p.id));
+	                arena_sprintf(req->arena, "/api/products/%s", p.id));
 	http_respond_json(req, 201, product_to_json(&p));
 }
 
@@ -171,13 +172,13 @@ static void patch_product(struct http_request *req)
 	field_errors_init(&errs);
 	if (!shop_uuid_valid(req->params[0])) {
 		http_respond_problem(req, 404, "product '%s' not found",
-				     req->params[0]);
+		                     req->params[0]);
 		return;
 	}
 	rc = product_fields_from_json(req->json, &f, &errs);
 	if (rc == 0)
 		rc = catalog_patch(req->app, req->arena, req->params[0], &f,
-				   &errs, &p);
+		                   &errs, &p);
 	if (rc) {
 		respond_write(req, rc, &errs, &f, req->params[0]);
 		return;
@@ -191,7 +192,7 @@ static void delete_product(struct http_request *req)
 
 	if (rc == SHOP_ENOTFOUND) {
 		http_respond_problem(req, 404, "product '%s' not found",
-				     req->params[0]);
+		                     req->params[0]);
 		return;
 	}
 	if (rc) {
@@ -202,13 +203,13 @@ static void delete_product(struct http_request *req)
 }
 
 const struct http_route product_routes[] = {
-	{"GET", "/api/products", list_products, 0},
-	{"POST", "/api/products", create_product, HTTP_ADMIN | HTTP_JSON_BODY},
-	{"GET", "/api/products/{id}", get_product, 0},
-	{"PATCH", "/api/products/{id}", patch_product,
-	 HTTP_ADMIN | HTTP_JSON_BODY},
-	{"DELETE", "/api/products/{id}", delete_product, HTTP_ADMIN},
-	{"GET", "/api/categories", list_categories, 0},
+        {"GET", "/api/products", list_products, 0},
+        {"POST", "/api/products", create_product, HTTP_ADMIN | HTTP_JSON_BODY},
+        {"GET", "/api/products/{id}", get_product, 0},
+        {"PATCH", "/api/products/{id}", patch_product,
+         HTTP_ADMIN | HTTP_JSON_BODY},
+        {"DELETE", "/api/products/{id}", delete_product, HTTP_ADMIN},
+        {"GET", "/api/categories", list_categories, 0},
 };
 
 const size_t product_nroutes = sizeof(product_routes) / sizeof(*product_routes);

@@ -10,17 +10,17 @@ json_t *product_to_json(const struct product *p)
 
 	shop_time_rfc3339(p->created_at, created);
 	shop_time_rfc3339(p->updated_at, updated);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s}",
-			 "id", p->id, "sku", p->sku, "name", p->name,
-			 "description", p->description, "category", p->category,
-			 "price_cents", (json_int_t)p->price_cents, "currency",
-			 p->currency, "image_url", p->image_url, "stock",
-			 (json_int_t)p->stock, "created_at", created,
-			 "updated_at", updated);
+	return json_pack(
+	        "{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "id",
+	        p->id, "sku", p->sku, "name", p->name, "description",
+	        p->description, "category", p->category, "price_cents",
+	        (json_int_t)p->price_cents, "currency", p->currency,
+	        "image_url", p->image_url, "stock", (json_int_t)p->stock,
+	        "created_at", created, "updated_at", updated);
 }
 
 json_t *product_page_to_json(const struct product_page *pg, long page,
-			     long page_size)
+                             long page_size)
 {
 	json_t *items = json_array();
 
@@ -34,8 +34,8 @@ json_t *product_page_to_json(const struct product_page *pg, long page,
 		}
 	}
 	return json_pack("{s:o, s:i, s:i, s:I}", "items", items, "page",
-			 (int)page, "page_size", (int)page_size, "total",
-			 (json_int_t)pg->total);
+	                 (int)page, "page_size", (int)page_size, "total",
+	                 (json_int_t)pg->total);
 }
 
 json_t *category_list_to_json(const struct category_list *l)
@@ -45,9 +45,10 @@ json_t *category_list_to_json(const struct category_list *l)
 	if (!items)
 		return NULL;
 	for (size_t i = 0; i < l->n; i++) {
-		json_t *c = json_pack("{s:s, s:s, s:I}", "slug", l->items[i].slug,
-				      "name", l->items[i].name, "product_count",
-				      (json_int_t)l->items[i].product_count);
+		json_t *c =
+		        json_pack("{s:s, s:s, s:I}", "slug", l->items[i].slug,
+		                  "name", l->items[i].name, "product_count",
+		                  (json_int_t)l->items[i].product_count);
 		if (!c || json_array_append_new(items, c) < 0) {
 			json_decref(items);
 			return NULL;
@@ -57,18 +58,18 @@ json_t *category_list_to_json(const struct category_list *l)
 }
 
 static const struct sjson_field product_body_fields[] = {
-	{"sku", SJSON_STRING, false},
-	{"name", SJSON_STRING, false},
-	{"description", SJSON_STRING, false},
-	{"category", SJSON_STRING, false},
-	{"price_cents", SJSON_INTEGER, false},
-	{"stock", SJSON_INTEGER, false},
-	{"currency", SJSON_STRING, false},
-	{"image_url", SJSON_STRING, false},
+        {"sku", SJSON_STRING, false},
+        {"name", SJSON_STRING, false},
+        {"description", SJSON_STRING, false},
+        {"category", SJSON_STRING, false},
+        {"price_cents", SJSON_INTEGER, false},
+        {"stock", SJSON_INTEGER, false},
+        {"currency", SJSON_STRING, false},
+        {"image_url", SJSON_STRING, false},
 };
 
 int product_fields_from_json(json_t *body, struct product_fields *f,
-			     struct field_errors *errs)
+                             struct field_errors *errs)
 {
 	json_int_t price = -1, stock = -1;
 	char detail[160];
@@ -77,20 +78,22 @@ int product_fields_from_json(json_t *body, struct product_fields *f,
 	/* Required fields are the domain's rule (creation vs patch), so the
 	 * table here only knows names and types. */
 	rc = sjson_check(body, product_body_fields,
-			 sizeof(product_body_fields) / sizeof(*product_body_fields),
-			 errs);
+	                 sizeof(product_body_fields) /
+	                         sizeof(*product_body_fields),
+	                 errs);
 	if (rc)
 		return rc;
 	*f = (struct product_fields){0};
 	rc = sjson_unpack(body, detail, sizeof(detail),
-			  "{s?s, s?s, s?s, s?s, s?I, s?I, s?s, s?s !}", "sku",
-			  &f->sku, "name", &f->name, "description",
-			  &f->description, "category", &f->category,
-			  "price_cents", &price, "stock", &stock, "currency",
-			  &f->currency, "image_url", &f->image_url);
+	                  "{s?s, s?s, s?s, s?s, s?I, s?I, s?s, s?s !}", "sku",
+	                  &f->sku, "name", &f->name, "description",
+	                  &f->description, "category", &f->category,
+	                  "price_cents", &price, "stock", &stock, "currency",
+	                  &f->currency, "image_url", &f->image_url);
 	if (rc) {
 		/* sjson_check passed, so this is a bug in the table above. */
-		field_errors_add(errs, "", "the body does not match the schema");
+		field_errors_add(errs, "",
+		                 "the body does not match the schema");
 		return SHOP_EINVAL;
 	}
 	f->set |= f->sku ? PRODUCT_F_SKU : 0;

@@ -11,7 +11,7 @@
  * or NULL when out of memory. */
 json_t *product_to_json(const struct product *p);
 json_t *product_page_to_json(const struct product_page *pg, long page,
-			     long page_size);
+                             long page_size);
 json_t *category_list_to_json(const struct category_list *l);
 
 /*
@@ -20,6 +20,6 @@ json_t *category_list_to_json(const struct category_list *l);
  * from body. Returns 0 or SHOP_EINVAL.
  */
 int product_fields_from_json(json_t *body, struct product_fields *f,
-			     struct field_errors *errs);
+                             struct field_errors *errs);
 
 #endif

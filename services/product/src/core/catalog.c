@@ -6,7 +6,7 @@
 #include "shop/util.h"
 
 void catalog_init(struct catalog *c, struct product_repo repo,
-		  struct product_cache cache)
+                  struct product_cache cache)
 {
 	c->repo = repo;
 	c->cache = cache;
@@ -28,7 +28,7 @@ static bool canonical_id(const char *id, char out[SHOP_UUID_LEN + 1])
 }
 
 int catalog_list(struct catalog *c, struct arena *a, struct product_query *q,
-		 struct field_errors *errs, struct product_page *out)
+                 struct field_errors *errs, struct product_page *out)
 {
 	int rc = product_query_validate(q, errs);
 
@@ -47,7 +47,7 @@ int catalog_list(struct catalog *c, struct arena *a, struct product_query *q,
 }
 
 int catalog_get(struct catalog *c, struct arena *a, const char *id,
-		struct product *out)
+                struct product *out)
 {
 	char key[SHOP_UUID_LEN + 1];
 	bool gone = false;
@@ -69,7 +69,7 @@ int catalog_get(struct catalog *c, struct arena *a, const char *id,
 }
 
 int catalog_categories(struct catalog *c, struct arena *a,
-		       struct category_list *out)
+                       struct category_list *out)
 {
 	int rc;
 
@@ -84,7 +84,7 @@ int catalog_categories(struct catalog *c, struct arena *a,
 
 /* Checks that a given category exists; adds the field error when not. */
 static int check_category(struct catalog *c, const struct product_fields *f,
-			  struct field_errors *errs)
+                          struct field_errors *errs)
 {
 	int rc;
 
@@ -108,9 +108,8 @@ static void after_write(struct catalog *c, const struct product *p)
 	c->cache.ops->invalidate_categories(c->cache.self);
 }
 
-int catalog_create(struct catalog *c, struct arena *a,
-		   struct product_fields *f, struct field_errors *errs,
-		   struct product *out)
+int catalog_create(struct catalog *c, struct arena *a, struct product_fields *f,
+                   struct field_errors *errs, struct product *out)
 {
 	int rc = product_fields_validate(f, true, errs);
 
@@ -126,8 +125,8 @@ int catalog_create(struct catalog *c, struct arena *a,
 }
 
 int catalog_patch(struct catalog *c, struct arena *a, const char *id,
-		  struct product_fields *f, struct field_errors *errs,
-		  struct product *out)
+                  struct product_fields *f, struct field_errors *errs,
+                  struct product *out)
 {
 	char key[SHOP_UUID_LEN + 1];
 	int rc;

@@ -16,25 +16,24 @@ struct catalog {
 
 /* Borrowed ports: they must outlive the catalog. */
 void catalog_init(struct catalog *c, struct product_repo repo,
-		  struct product_cache cache);
+                  struct product_cache cache);
 
 int catalog_list(struct catalog *c, struct arena *a, struct product_query *q,
-		 struct field_errors *errs, struct product_page *out);
+                 struct field_errors *errs, struct product_page *out);
 
 /* id that is not a UUID is SHOP_ENOTFOUND. */
 int catalog_get(struct catalog *c, struct arena *a, const char *id,
-		struct product *out);
+                struct product *out);
 
 int catalog_categories(struct catalog *c, struct arena *a,
-		       struct category_list *out);
+                       struct category_list *out);
 
-int catalog_create(struct catalog *c, struct arena *a,
-		   struct product_fields *f, struct field_errors *errs,
-		   struct product *out);
+int catalog_create(struct catalog *c, struct arena *a, struct product_fields *f,
+                   struct field_errors *errs, struct product *out);
 
 int catalog_patch(struct catalog *c, struct arena *a, const char *id,
-		  struct product_fields *f, struct field_errors *errs,
-		  struct product *out);
+                  struct product_fields *f, struct field_errors *errs,
+                  struct product *out);
 
 int catalog_delete(struct catalog *c, const char *id);
 

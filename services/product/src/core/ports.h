@@ -17,23 +17,23 @@ struct product_repo_ops {
 	/* One page of the products matching q (already validated), in q's
 	 * order, and the total number of matches. */
 	int (*list)(void *self, struct arena *a, const struct product_query *q,
-		    struct product_page *out);
+	            struct product_page *out);
 	/* The product with this id (a valid UUID); SHOP_ENOTFOUND. */
 	int (*get)(void *self, struct arena *a, const char *id,
-		   struct product *out);
+	           struct product *out);
 	/* Every category, by name, with its product count. */
 	int (*categories)(void *self, struct arena *a,
-			  struct category_list *out);
+	                  struct category_list *out);
 	/* 1 when the category slug exists, 0 when not. */
 	int (*category_exists)(void *self, const char *slug);
 	/* Stores a new product (fields validated, defaults filled) and
 	 * returns it as stored. SHOP_ECONFLICT when the sku is taken. */
 	int (*create)(void *self, struct arena *a,
-		      const struct product_fields *f, struct product *out);
+	              const struct product_fields *f, struct product *out);
 	/* Applies the present fields in one statement and returns the row.
 	 * SHOP_ENOTFOUND, SHOP_ECONFLICT (sku taken). */
 	int (*update)(void *self, struct arena *a, const char *id,
-		      const struct product_fields *f, struct product *out);
+	              const struct product_fields *f, struct product *out);
 	/* Deletes the product. SHOP_ENOTFOUND. */
 	int (*remove)(void *self, const char *id);
 };
@@ -54,7 +54,7 @@ struct product_cache_ops {
 	/* 0 and *out on a hit; *gone set when the product is known deleted
 	 * (then out is untouched); SHOP_ENOTFOUND on a miss. */
 	int (*get)(void *self, struct arena *a, const char *id,
-		   struct product *out, bool *gone);
+	           struct product *out, bool *gone);
 	/* Stores p unless an entry for its id exists (read path). */
 	int (*put_if_absent)(void *self, const struct product *p);
 	/* Stores p, replacing any entry (write path). */
@@ -63,7 +63,7 @@ struct product_cache_ops {
 	int (*mark_deleted)(void *self, const char *id);
 	/* Category list: get (SHOP_ENOTFOUND on miss), put, invalidate. */
 	int (*get_categories)(void *self, struct arena *a,
-			      struct category_list *out);
+	                      struct category_list *out);
 	int (*put_categories)(void *self, const struct category_list *l);
 	int (*invalidate_categories)(void *self);
 };

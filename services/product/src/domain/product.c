@@ -73,7 +73,7 @@ static bool slug_ok(const char *s)
 }
 
 int product_fields_validate(struct product_fields *f, bool creating,
-			    struct field_errors *errs)
+                            struct field_errors *errs)
 {
 	size_t before = errs->n;
 
@@ -82,49 +82,50 @@ int product_fields_validate(struct product_fields *f, bool creating,
 			unsigned bit;
 			const char *name;
 		} req[] = {{PRODUCT_F_SKU, "sku"},
-			   {PRODUCT_F_NAME, "name"},
-			   {PRODUCT_F_DESCRIPTION, "description"},
-			   {PRODUCT_F_CATEGORY, "category"},
-			   {PRODUCT_F_PRICE, "price_cents"},
-			   {PRODUCT_F_STOCK, "stock"}};
+		           {PRODUCT_F_NAME, "name"},
+		           {PRODUCT_F_DESCRIPTION, "description"},
+		           {PRODUCT_F_CATEGORY, "category"},
+		           {PRODUCT_F_PRICE, "price_cents"},
+		           {PRODUCT_F_STOCK, "stock"}};
 		for (size_t i = 0; i < sizeof(req) / sizeof(*req); i++) {
 			if (!(f->set & req[i].bit))
-				field_errors_add(errs, req[i].name, "is required");
+				field_errors_add(errs, req[i].name,
+				                 "is required");
 		}
 	} else if (f->set == 0) {
-		field_errors_add(errs, "",
-				 "give at least one field to change");
+		field_errors_add(errs, "", "give at least one field to change");
 	}
 	if ((f->set & PRODUCT_F_SKU) && !sku_ok(f->sku))
 		field_errors_add(errs, "sku",
-				 "must be 1 to 64 letters, digits, '-' or '_'");
+		                 "must be 1 to 64 letters, digits, '-' or '_'");
 	if (f->set & PRODUCT_F_NAME) {
 		size_t n = utf8_len(f->name);
 		if (n == 0 || blank(f->name) || n > PRODUCT_NAME_MAX)
 			field_errors_add(errs, "name",
-					 "must be 1 to 200 characters");
+			                 "must be 1 to 200 characters");
 	}
 	if ((f->set & PRODUCT_F_DESCRIPTION) &&
 	    utf8_len(f->description) > PRODUCT_DESCRIPTION_MAX)
 		field_errors_add(errs, "description",
-				 "must be at most 5000 characters");
+		                 "must be at most 5000 characters");
 	if ((f->set & PRODUCT_F_CATEGORY) && !slug_ok(f->category))
 		field_errors_add(errs, "category", "unknown category");
 	if ((f->set & PRODUCT_F_PRICE) &&
 	    (f->price_cents < 0 || f->price_cents > PRODUCT_PRICE_MAX))
 		field_errors_add(errs, "price_cents",
-				 "must be an integer from 0 to 100000000");
+		                 "must be an integer from 0 to 100000000");
 	if ((f->set & PRODUCT_F_STOCK) &&
 	    (f->stock < 0 || f->stock > PRODUCT_STOCK_MAX))
 		field_errors_add(errs, "stock",
-				 "must be an integer from 0 to 1000000");
+		                 "must be an integer from 0 to 1000000");
 	if ((f->set & PRODUCT_F_CURRENCY) && !currency_ok(f->currency))
 		field_errors_add(errs, "currency",
-				 "must be three capital letters, e.g. USD");
+		                 "must be three capital letters, e.g. USD");
 	if ((f->set & PRODUCT_F_IMAGE_URL) && !image_url_ok(f->image_url))
-		field_errors_add(errs, "image_url",
-				 "must start with '/', 'http://' or 'https://' "
-				 "and be at most 2048 characters without spaces");
+		field_errors_add(
+		        errs, "image_url",
+		        "must start with '/', 'http://' or 'https://' "
+		        "and be at most 2048 characters without spaces");
 	if (errs->n != before)
 		return SHOP_EINVAL;
 	if (creating) {
@@ -168,10 +169,10 @@ int product_sort_parse(const char *s, enum product_sort *out)
 		const char *name;
 		enum product_sort sort;
 	} sorts[] = {{"relevance", PRODUCT_SORT_RELEVANCE},
-		     {"name", PRODUCT_SORT_NAME},
-		     {"price_asc", PRODUCT_SORT_PRICE_ASC},
-		     {"price_desc", PRODUCT_SORT_PRICE_DESC},
-		     {"newest", PRODUCT_SORT_NEWEST}};
+	             {"name", PRODUCT_SORT_NAME},
+	             {"price_asc", PRODUCT_SORT_PRICE_ASC},
+	             {"price_desc", PRODUCT_SORT_PRICE_DESC},
+	             {"newest", PRODUCT_SORT_NEWEST}};
 
 	for (size_t i = 0; i < sizeof(sorts) / sizeof(*sorts); i++) {
 		if (strcmp(s, sorts[i].name) == 0) {
@@ -199,14 +200,16 @@ int product_query_validate(struct product_query *q, struct field_errors *errs)
 
 	if (q->q && utf8_len(q->q) > PRODUCT_QUERY_MAX)
 		field_errors_add(errs, "q", "must be at most 200 characters");
-	if (q->min_price >= 0 && q->max_price >= 0 && q->min_price > q->max_price)
+	if (q->min_price >= 0 && q->max_price >= 0 &&
+	    q->min_price > q->max_price)
 		field_errors_add(errs, "min_price_cents",
-				 "must not be greater than max_price_cents");
+		                 "must not be greater than max_price_cents");
 	if (q->page < 1)
-		field_errors_add(errs, "page", "must be an integer of at least 1");
+		field_errors_add(errs, "page",
+		                 "must be an integer of at least 1");
 	if (q->page_size < 1 || q->page_size > PRODUCT_PAGE_SIZE_MAX)
 		field_errors_add(errs, "page_size",
-				 "must be an integer from 1 to 100");
+		                 "must be an integer from 1 to 100");
 	if (errs->n != before)
 		return SHOP_EINVAL;
 	has_q = q->q && !blank(q->q);

@@ -12,16 +12,16 @@
  * borrowed from whoever filled the struct (a request arena, a fake).
  */
 
-#define PRODUCT_SKU_MAX 64
-#define PRODUCT_NAME_MAX 200
-#define PRODUCT_DESCRIPTION_MAX 5000
-#define PRODUCT_IMAGE_URL_MAX 2048
-#define PRODUCT_PRICE_MAX 100000000LL /* one million in cents */
-#define PRODUCT_STOCK_MAX 1000000LL
-#define PRODUCT_QUERY_MAX 200
-#define PRODUCT_PAGE_SIZE_MAX 100
+#define PRODUCT_SKU_MAX           64
+#define PRODUCT_NAME_MAX          200
+#define PRODUCT_DESCRIPTION_MAX   5000
+#define PRODUCT_IMAGE_URL_MAX     2048
+#define PRODUCT_PRICE_MAX         100000000LL /* one million in cents */
+#define PRODUCT_STOCK_MAX         1000000LL
+#define PRODUCT_QUERY_MAX         200
+#define PRODUCT_PAGE_SIZE_MAX     100
 #define PRODUCT_PAGE_SIZE_DEFAULT 20
-#define PRODUCT_DEFAULT_CURRENCY "USD"
+#define PRODUCT_DEFAULT_CURRENCY  "USD"
 
 struct product {
 	char id[37];
@@ -60,8 +60,8 @@ enum product_field {
 	PRODUCT_F_IMAGE_URL = 1 << 7,
 };
 
-#define PRODUCT_F_REQUIRED                                                    \
-	(PRODUCT_F_SKU | PRODUCT_F_NAME | PRODUCT_F_DESCRIPTION |             \
+#define PRODUCT_F_REQUIRED                                                     \
+	(PRODUCT_F_SKU | PRODUCT_F_NAME | PRODUCT_F_DESCRIPTION |              \
 	 PRODUCT_F_CATEGORY | PRODUCT_F_PRICE | PRODUCT_F_STOCK)
 
 struct product_fields {
@@ -83,7 +83,7 @@ struct product_fields {
  * field. Returns 0 or SHOP_EINVAL.
  */
 int product_fields_validate(struct product_fields *f, bool creating,
-			    struct field_errors *errs);
+                            struct field_errors *errs);
 
 /* Applies the present fields of f onto p (a patch). Strings are borrowed. */
 void product_apply(struct product *p, const struct product_fields *f);

@@ -11,9 +11,9 @@
 #include "shop/metrics.h"
 #include "shop/util.h"
 
-#define CHANNEL "product:v1:invalidate"
+#define CHANNEL        "product:v1:invalidate"
 #define CATEGORIES_MSG "categories"
-#define NBUCKETS 1024
+#define NBUCKETS       1024
 
 struct entry {
 	struct entry *next;
@@ -112,16 +112,17 @@ static void on_state(void *arg, bool live)
 	pthread_rwlock_unlock(&c->lock);
 	atomic_store(&c->live, live);
 	slog_kv(SLOG_INFO, NULL,
-		live ? "local product cache enabled"
-		     : "local product cache bypassed: invalidations unavailable",
-		SLOG_S("channel", CHANNEL));
+	        live ? "local product cache enabled"
+	             : "local product cache bypassed: invalidations "
+	               "unavailable",
+	        SLOG_S("channel", CHANNEL));
 }
 
 /* Copies p with its strings into one allocation. */
 static struct entry *entry_new(const struct product *p, uint64_t expires_ns)
 {
 	const char *strs[5] = {p->sku, p->name, p->description, p->category,
-			       p->image_url};
+	                       p->image_url};
 	size_t lens[5], total = sizeof(struct entry);
 	struct entry *e;
 	char *at;
@@ -138,7 +139,7 @@ static struct entry *entry_new(const struct product *p, uint64_t expires_ns)
 	e->p = *p;
 	at = (char *)(e + 1);
 	const char **dst[5] = {&e->p.sku, &e->p.name, &e->p.description,
-			       &e->p.category, &e->p.image_url};
+	                       &e->p.category, &e->p.image_url};
 	for (int i = 0; i < 5; i++) {
 		memcpy(at, strs[i], lens[i]);
 		*dst[i] = at;
@@ -148,7 +149,7 @@ static struct entry *entry_new(const struct product *p, uint64_t expires_ns)
 }
 
 static void insert(struct local_cache *c, const struct product *p,
-		   uint_fast64_t gen)
+                   uint_fast64_t gen)
 {
 	struct entry *e = entry_new(p, shop_now_ns() + c->ttl_ns);
 	size_t b = bucket_of(p->id);
@@ -180,7 +181,7 @@ static void insert(struct local_cache *c, const struct product *p,
 }
 
 static int copy_out(struct arena *a, const struct product *src,
-		    struct product *out)
+                    struct product *out)
 {
 	struct product p = *src;
 
@@ -196,7 +197,7 @@ static int copy_out(struct arena *a, const struct product *src,
 }
 
 static int local_get(void *self, struct arena *a, const char *id,
-		     struct product *out, bool *gone)
+                     struct product *out, bool *gone)
 {
 	struct local_cache *c = self;
 	uint_fast64_t gen;
@@ -231,7 +232,7 @@ static void publish(struct local_cache *c, const char *msg)
 
 	if (rc)
 		slog_kv(SLOG_WARN, NULL, "cannot publish a cache invalidation",
-			SLOG_S("key", msg), SLOG_S("error", shop_strerror(rc)));
+		        SLOG_S("key", msg), SLOG_S("error", shop_strerror(rc)));
 }
 
 static int local_put_if_absent(void *self, const struct product *p)
@@ -262,7 +263,7 @@ static int local_mark_deleted(void *self, const char *id)
 }
 
 static int local_get_categories(void *self, struct arena *a,
-				struct category_list *out)
+                                struct category_list *out)
 {
 	struct local_cache *c = self;
 	uint_fast64_t gen;
@@ -273,7 +274,7 @@ static int local_get_categories(void *self, struct arena *a,
 	pthread_rwlock_rdlock(&c->lock);
 	if (c->categories && c->categories_expire_ns > shop_now_ns()) {
 		struct category *items =
-			arena_calloc(a, c->ncategories, sizeof(*items));
+		        arena_calloc(a, c->ncategories, sizeof(*items));
 		rc = items ? 0 : SHOP_ENOMEM;
 		for (size_t i = 0; items && i < c->ncategories; i++) {
 			items[i] = c->categories[i];
@@ -297,7 +298,7 @@ static int local_get_categories(void *self, struct arena *a,
 		size_t total = out->n * sizeof(struct category) + 1;
 		for (size_t i = 0; i < out->n; i++)
 			total += strlen(out->items[i].slug) +
-				 strlen(out->items[i].name) + 2;
+			         strlen(out->items[i].name) + 2;
 		struct category *copy = malloc(total);
 		if (!copy)
 			return 0;
@@ -314,7 +315,8 @@ static int local_get_categories(void *self, struct arena *a,
 			at += ln;
 		}
 		pthread_rwlock_wrlock(&c->lock);
-		if (atomic_load(&c->generation) == gen && atomic_load(&c->live)) {
+		if (atomic_load(&c->generation) == gen &&
+		    atomic_load(&c->live)) {
 			free(c->categories);
 			c->categories = copy;
 			c->ncategories = out->n;
@@ -345,18 +347,18 @@ static int local_invalidate_categories(void *self)
 }
 
 static const struct product_cache_ops local_ops = {
-	.get = local_get,
-	.put_if_absent = local_put_if_absent,
-	.put = local_put,
-	.mark_deleted = local_mark_deleted,
-	.get_categories = local_get_categories,
-	.put_categories = local_put_categories,
-	.invalidate_categories = local_invalidate_categories,
+        .get = local_get,
+        .put_if_absent = local_put_if_absent,
+        .put = local_put,
+        .mark_deleted = local_mark_deleted,
+        .get_categories = local_get_categories,
+        .put_categories = local_put_categories,
+        .invalidate_categories = local_invalidate_categories,
 };
 
 struct product_cache local_product_cache_new(struct product_cache inner,
-					     struct redis_pool *redis,
-					     int ttl_s, size_t max_entries)
+                                             struct redis_pool *redis,
+                                             int ttl_s, size_t max_entries)
 {
 	struct product_cache cache = {NULL, NULL};
 	struct local_cache *c = calloc(1, sizeof(*c));
@@ -370,7 +372,7 @@ struct product_cache local_product_cache_new(struct product_cache inner,
 	atomic_init(&c->live, false);
 	atomic_init(&c->generation, 0);
 	c->hits = metrics_counter("cache_hits_total", "Product cache hits",
-				  "cache=\"product-local\"");
+	                          "cache=\"product-local\"");
 	if (pthread_rwlock_init(&c->lock, NULL) != 0) {
 		free(c);
 		return cache;

@@ -20,8 +20,8 @@
  * when out of memory or the subscription thread cannot start.
  */
 struct product_cache local_product_cache_new(struct product_cache inner,
-					     struct redis_pool *redis,
-					     int ttl_s, size_t max_entries);
+                                             struct redis_pool *redis,
+                                             int ttl_s, size_t max_entries);
 void local_product_cache_free(struct product_cache cache);
 
 #endif

@@ -10,10 +10,10 @@
 #include "shop/log.h"
 #include "shop/metrics.h"
 
-#define KEY_PREFIX "product:v1:"
+#define KEY_PREFIX     "product:v1:"
 #define CATEGORIES_KEY KEY_PREFIX "categories"
-#define TOMBSTONE "deleted"
-#define PENDING_MAX 256
+#define TOMBSTONE      "deleted"
+#define PENDING_MAX    256
 
 struct redis_product_cache {
 	struct redis_pool *redis;
@@ -36,14 +36,15 @@ static void remember(struct redis_product_cache *c, const char *key)
 {
 	pthread_mutex_lock(&c->lock);
 	if (c->npending < PENDING_MAX) {
-		snprintf(c->pending[c->npending], sizeof(c->pending[0]), "%s", key);
+		snprintf(c->pending[c->npending], sizeof(c->pending[0]), "%s",
+		         key);
 		c->npending++;
 	} else if (!c->overflowed) {
 		c->overflowed = true;
 		slog_kv(SLOG_WARN, NULL,
-			"cache repair list full: entries may be stale until "
-			"they expire",
-			SLOG_I("ttl_s", c->ttl_s));
+		        "cache repair list full: entries may be stale until "
+		        "they expire",
+		        SLOG_I("ttl_s", c->ttl_s));
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -80,12 +81,13 @@ static bool has_pending(struct redis_product_cache *c)
 static char *encode(const struct product *p, size_t *len)
 {
 	json_t *o = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id",
-		p->id, "sku", p->sku, "name", p->name, "description",
-		p->description, "category", p->category, "currency", p->currency,
-		"image_url", p->image_url, "price_cents", (json_int_t)p->price_cents,
-		"stock", (json_int_t)p->stock, "created_at",
-		(json_int_t)p->created_at, "updated_at", (json_int_t)p->updated_at);
+	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id",
+	        p->id, "sku", p->sku, "name", p->name, "description",
+	        p->description, "category", p->category, "currency",
+	        p->currency, "image_url", p->image_url, "price_cents",
+	        (json_int_t)p->price_cents, "stock", (json_int_t)p->stock,
+	        "created_at", (json_int_t)p->created_at, "updated_at",
+	        (json_int_t)p->updated_at);
 	char *s;
 
 	if (!o)
@@ -98,7 +100,7 @@ static char *encode(const struct product *p, size_t *len)
 }
 
 static int decode(struct arena *a, const char *buf, size_t len,
-		  struct product *out)
+                  struct product *out)
 {
 	json_t *o = json_loadb(buf, len, 0, NULL);
 	const char *id, *sku, *name, *desc, *cat, *cur, *img;
@@ -108,11 +110,13 @@ static int decode(struct arena *a, const char *buf, size_t len,
 
 	if (!o)
 		return SHOP_ERR;
-	if (json_unpack(o, "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}",
-			"id", &id, "sku", &sku, "name", &name, "description",
-			&desc, "category", &cat, "currency", &cur, "image_url",
-			&img, "price_cents", &price, "stock", &stock,
-			"created_at", &created, "updated_at", &updated) != 0 ||
+	if (json_unpack(
+	            o,
+	            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}",
+	            "id", &id, "sku", &sku, "name", &name, "description", &desc,
+	            "category", &cat, "currency", &cur, "image_url", &img,
+	            "price_cents", &price, "stock", &stock, "created_at",
+	            &created, "updated_at", &updated) != 0 ||
 	    strlen(id) != 36 || strlen(cur) != 3)
 		goto out;
 	memcpy(p.id, id, 37);
@@ -126,7 +130,8 @@ static int decode(struct arena *a, const char *buf, size_t len,
 	p.stock = stock;
 	p.created_at = (time_t)created;
 	p.updated_at = (time_t)updated;
-	if (!p.sku || !p.name || !p.description || !p.category || !p.image_url) {
+	if (!p.sku || !p.name || !p.description || !p.category ||
+	    !p.image_url) {
 		rc = SHOP_ENOMEM;
 		goto out;
 	}
@@ -138,7 +143,7 @@ out:
 }
 
 static int cache_get(void *self, struct arena *a, const char *id,
-		     struct product *out, bool *gone)
+                     struct product *out, bool *gone)
 {
 	struct redis_product_cache *c = self;
 	char key[sizeof(KEY_PREFIX) + 40];
@@ -168,7 +173,7 @@ static int cache_get(void *self, struct arena *a, const char *id,
 }
 
 static int store(struct redis_product_cache *c, const struct product *p,
-		 bool only_if_absent)
+                 bool only_if_absent)
 {
 	char key[sizeof(KEY_PREFIX) + 40];
 	size_t len = 0;
@@ -179,7 +184,7 @@ static int store(struct redis_product_cache *c, const struct product *p,
 		return SHOP_ENOMEM;
 	product_key(key, sizeof(key), p->id);
 	rc = only_if_absent ? redis_set_nx(c->redis, key, val, len, c->ttl_s)
-			    : redis_set(c->redis, key, val, len, c->ttl_s);
+	                    : redis_set(c->redis, key, val, len, c->ttl_s);
 	free(val);
 	if (rc == SHOP_ECONFLICT)
 		rc = 0; /* a writer's newer version is there */
@@ -217,7 +222,7 @@ static int cache_mark_deleted(void *self, const char *id)
 }
 
 static int cache_get_categories(void *self, struct arena *a,
-				struct category_list *out)
+                                struct category_list *out)
 {
 	struct redis_product_cache *c = self;
 	json_t *arr = NULL;
@@ -247,8 +252,8 @@ static int cache_get_categories(void *self, struct arena *a,
 		const char *slug, *name;
 		json_int_t count;
 
-		if (json_unpack(json_array_get(arr, i), "[s, s, I]", &slug, &name,
-				&count) != 0) {
+		if (json_unpack(json_array_get(arr, i), "[s, s, I]", &slug,
+		                &name, &count) != 0) {
 			json_decref(arr);
 			return SHOP_ERR;
 		}
@@ -278,16 +283,17 @@ static int cache_put_categories(void *self, const struct category_list *l)
 		return SHOP_EUNAVAIL;
 	}
 	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(arr, json_pack("[s, s, I]", l->items[i].slug,
-						     l->items[i].name,
-						     (json_int_t)l->items[i].product_count));
+		json_array_append_new(
+		        arr, json_pack("[s, s, I]", l->items[i].slug,
+		                       l->items[i].name,
+		                       (json_int_t)l->items[i].product_count));
 	val = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	if (!val)
 		return SHOP_ENOMEM;
 	/* Counts may lag a write by the width of a race; keep them short. */
 	rc = redis_set_nx(c->redis, CATEGORIES_KEY, val, strlen(val),
-			  c->ttl_s < 30 ? c->ttl_s : 30);
+	                  c->ttl_s < 30 ? c->ttl_s : 30);
 	free(val);
 	return rc == SHOP_ECONFLICT ? 0 : rc;
 }
@@ -304,16 +310,17 @@ static int cache_invalidate_categories(void *self)
 }
 
 static const struct product_cache_ops redis_cache_ops = {
-	.get = cache_get,
-	.put_if_absent = cache_put_if_absent,
-	.put = cache_put,
-	.mark_deleted = cache_mark_deleted,
-	.get_categories = cache_get_categories,
-	.put_categories = cache_put_categories,
-	.invalidate_categories = cache_invalidate_categories,
+        .get = cache_get,
+        .put_if_absent = cache_put_if_absent,
+        .put = cache_put,
+        .mark_deleted = cache_mark_deleted,
+        .get_categories = cache_get_categories,
+        .put_categories = cache_put_categories,
+        .invalidate_categories = cache_invalidate_categories,
 };
 
-struct product_cache redis_product_cache_new(struct redis_pool *redis, int ttl_s)
+struct product_cache redis_product_cache_new(struct redis_pool *redis,
+                                             int ttl_s)
 {
 	struct product_cache cache = {NULL, NULL};
 	struct redis_product_cache *c = calloc(1, sizeof(*c));
@@ -324,9 +331,10 @@ struct product_cache redis_product_cache_new(struct redis_pool *redis, int ttl_s
 	c->ttl_s = ttl_s;
 	pthread_mutex_init(&c->lock, NULL);
 	c->hits = metrics_counter("cache_hits_total", "Product cache hits",
-				  "cache=\"product\"");
-	c->misses = metrics_counter("cache_misses_total", "Product cache misses",
-				    "cache=\"product\"");
+	                          "cache=\"product\"");
+	c->misses =
+	        metrics_counter("cache_misses_total", "Product cache misses",
+	                        "cache=\"product\"");
 	cache.ops = &redis_cache_ops;
 	cache.self = c;
 	return cache;

@@ -16,7 +16,7 @@
  * pool is borrowed.
  */
 struct product_cache redis_product_cache_new(struct redis_pool *redis,
-					     int ttl_s);
+                                             int ttl_s);
 void redis_product_cache_free(struct product_cache cache);
 
 #endif
