@@ -33,7 +33,7 @@
 #   --connections 64 --threads 2      (BENCH_CONNECTIONS, BENCH_THREADS)
 #   --warmup 2s                       (BENCH_WARMUP; 0 to skip)
 #   --rounds 1                        (BENCH_ROUNDS; rows run round-robin, the
-#                                      median by req/s is reported)
+#                                      median of each column is reported)
 #   --out FILE                        (default .state/bench/results-<time>.txt)
 #   BUILD_DIR (build; built here when a binary is missing), GATEWAY_THREADS,
 #   PRODUCT_URL, GATEWAY_URL, BENCH_PORT_BASE (19300)
@@ -136,10 +136,11 @@ GATEWAY_BIN=$BUILD_DIR/gateway/shop-gateway
 CEILING_BIN=$BUILD_DIR/tools/bench/shop-bench-upstream
 if [[ ! -x $GATEWAY_BIN || ! -x $CEILING_BIN ]]; then
 	printf 'building shop-gateway and shop-bench-upstream in %s\n' "${BUILD_DIR#"$ROOT"/}"
-	cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$STATE/logs/build.log" 2>&1 &&
-		cmake --build "$BUILD_DIR" -j"$NCPU" --target shop-gateway shop-bench-upstream \
-			>>"$STATE/logs/build.log" 2>&1 ||
+	if ! { cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+		cmake --build "$BUILD_DIR" -j"$NCPU" --target shop-gateway shop-bench-upstream; } \
+		>"$STATE/logs/build.log" 2>&1; then
 		die "build failed: ${STATE#"$ROOT"/}/logs/build.log"
+	fi
 fi
 
 # The running fleet, if any.
@@ -181,7 +182,9 @@ if [[ $UPSTREAM == product ]]; then
 	UP_HOSTPORT=${PRODUCT_URL#http://}
 	UP_HOSTPORT=${UP_HOSTPORT%%/*}
 	REQ_PATH=/api/products/$id
-	UP_PID=''
+	# the fleet's product process, for its CPU time (when dev-up runs it)
+	UP_PID=$(cat "$ROOT/.state/dev/pids/product.pid" 2>/dev/null || true)
+	[[ -n $UP_PID && -r /proc/$UP_PID/stat ]] || UP_PID=''
 	UP_LABEL="product service at $UP_HOSTPORT"
 else
 	UP_HOSTPORT=127.0.0.1:$CEILING_PORT
@@ -315,8 +318,8 @@ run_row() {
 	reqs=$(awk '/requests in/ {print $1}' <<<"$out")
 	p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")")
 	p99=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-	cpu=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" \
-		'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')
+	cpu=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" -v known="${pids// /}" \
+		'BEGIN { if (n > 0 && known != "") printf "%.1f", t / hz * 1e6 / n; else print "-" }')
 	printf '%s %s %s %s %s\n' "$row" "$rps" "$p50" "$p99" "$cpu" >>"$RAW"
 	printf '  %-22s %10.0f req/s  p50 %8.0f us  p99 %8.0f us  cpu %6s us/req\n' \
 		"$(name_of "$row")" "$rps" "$p50" "$p99" "$cpu"
@@ -333,16 +336,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-# median of the rounds (by req/s) per row
+# the median of the rounds per row, of each column on its own
 median() { # row -> "rps p50 p99 cpu"
-	awk -v row="$1" '$1 == row' "$RAW" | sort -k2,2n |
-		awk '{ line[NR] = $2 " " $3 " " $4 " " $5 } END { print line[int((NR + 1) / 2)] }'
+	local col out=''
+	for col in 2 3 4 5; do
+		out+="$(awk -v row="$1" -v c="$col" '$1 == row { print $c }' "$RAW" | sort -n |
+			awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') "
+	done
+	echo "$out"
 }
 
 {
 	printf '# shop bench %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	printf '# %s on %s (%s cores), kernel %s\n' "$WRK_CMD" "$(hostname)" "$NCPU" "$(uname -r)"
-	printf '# upstream: %s, path %s; %s round(s), median by req/s\n' "$UP_LABEL" "$REQ_PATH" "$ROUNDS"
+	printf '# upstream: %s, path %s; %s round(s), median of each column\n' "$UP_LABEL" "$REQ_PATH" "$ROUNDS"
 	printf '# gateway: LOG_LEVEL=warn GATEWAY_THREADS=%s; nginx %s: worker_processes 2, keepalive 64, access_log off\n' \
 		"${GATEWAY_THREADS:-0}" "$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
 	printf '| %-22s | %9s | %9s | %9s | %11s |\n' setup 'req/s' 'p50 (us)' 'p99 (us)' 'CPU us/req'
@@ -356,5 +363,7 @@ median() { # row -> "rps p50 p99 cpu"
 	awk -v c="$RPS_c" -v d="$RPS_d" -v b="$RPS_b" -v a="$RPS_a" -v pc="$P99_c" -v pd="$P99_d" 'BEGIN {
 		printf "c/d (gateway / nginx) req/s: %.2f   p99 c/d: %.2f\n", c / d, pc / pd
 		printf "b/a (upstream / ceiling) req/s: %.2f\n", b / a }'
+	printf '# each round: row req/s p50 p99 cpu\n'
+	sed 's/^/# /' "$RAW"
 } | tee "$OUT"
 printf 'results: %s\n' "${OUT#"$ROOT"/}"

@@ -289,22 +289,35 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
+/* The client address as text into out (INET6_ADDRSTRLEN bytes). */
+static void client_address(struct MHD_Connection *conn, char *out)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 	        conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	snprintf(out, cap, "unknown");
-	if (!sa)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		          out, (socklen_t)cap);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		          &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-		          (socklen_t)cap);
+	if (sa && sa->sa_family == AF_INET) {
+		/* by hand: inet_ntop() goes through sprintf(), per request */
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		const unsigned char *b = (const unsigned char *)&in->sin_addr;
+		char *o = out;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = b[i];
+
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+	} else if (!sa || sa->sa_family != AF_INET6 ||
+	           !inet_ntop(AF_INET6,
+	                      &((const struct sockaddr_in6 *)sa)->sin6_addr,
+	                      out, INET6_ADDRSTRLEN)) {
+		memcpy(out, "unknown", 8);
+	}
 }
 
 /* ---- the gateway's own routes ---- */
@@ -489,8 +502,9 @@ static enum MHD_Result respond_upstream_error(struct gw_request *r, int err)
 		break;
 	}
 	metrics_gw_upstream_error(r->route.service, upstream_error_name(err));
-	slog_kv(SLOG_WARN, r->request_id, "upstream failed",
-	        SLOG_S("service", svc),
+	/* "all down" was said once by the prober; each refusal is news */
+	slog_kv(err == UPSTREAM_EUNAVAIL ? SLOG_DEBUG : SLOG_WARN,
+	        r->request_id, "upstream failed", SLOG_S("service", svc),
 	        SLOG_S("address", r->ex.addr ? r->ex.addr->name : NULL),
 	        SLOG_S("kind", upstream_error_name(err)),
 	        SLOG_I("status", status));
@@ -627,11 +641,13 @@ static enum MHD_Result start_proxy(struct gw_request *r)
 		put(r, service_name(r->route.service));
 		put(r, "\r\n");
 	}
+	if (!r->traceparent[0])
+		trace_parent_new(&w->rng, r->traceparent);
 	put(r, "X-Request-ID: ");
 	put(r, r->request_id);
 	put(r, "\r\ntraceparent: ");
 	put(r, r->traceparent);
-	client_address(r->conn, ip, sizeof(ip));
+	client_address(r->conn, ip);
 	put(r, "\r\nX-Forwarded-For: ");
 	put(r, ip);
 	put(r, "\r\n");
@@ -643,6 +659,7 @@ static enum MHD_Result start_proxy(struct gw_request *r)
 static enum MHD_Result on_headers(struct gw_request *r, const char *method)
 {
 	struct worker *w = r->w;
+	bool bad_escape = false;
 	size_t plen;
 
 	r->method = method;
@@ -664,6 +681,7 @@ static enum MHD_Result on_headers(struct gw_request *r, const char *method)
 	                          &r->path.len) < 0) {
 		r->route.prefix = "invalid";
 		r->path.len = 0;
+		bad_escape = true;
 	} else {
 		r->route = router_match(r->path.data, r->path.len);
 	}
@@ -677,11 +695,9 @@ static enum MHD_Result on_headers(struct gw_request *r, const char *method)
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_header, r);
 	if (!r->request_id[0])
 		trace_request_id_new(&w->rng, r->request_id);
-	if (!r->traceparent[0])
-		trace_parent_new(&w->rng, r->traceparent);
 	if (r->oom)
 		return respond_problem(r, 503, "out of memory");
-	if (strcmp(r->route.prefix, "invalid") == 0)
+	if (bad_escape)
 		return respond_problem(r, 400,
 		                       "the path has an invalid "
 		                       "percent-encoding");

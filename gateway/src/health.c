@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+
+/* Probes in a row that must time out before a busy upstream is down. */
+#define HEALTH_TIMEOUTS_FOR_DOWN 3
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -130,8 +133,17 @@ static void record(struct upstream_addr *a, const struct probe *p)
 	bool up = p->status >= 200 && p->status < 300;
 	char why[64];
 
+	/* A probe that merely ran out of time (a busy upstream) counts only
+	 * when it repeats: marking the only upstream of a service down on one
+	 * slow answer would turn a hiccup into a second of 503s. An upstream
+	 * that refuses or answers an error is down at once. */
 	if (up) {
+		a->probe_failures = 0;
 		upstream_set_health(a, UPSTREAM_UP);
+	} else if (!p->status && p->error && strcmp(p->error, "timeout") == 0 &&
+	           ++a->probe_failures < HEALTH_TIMEOUTS_FOR_DOWN &&
+	           before == UPSTREAM_UP) {
+		return;
 	} else {
 		upstream_set_health(a, UPSTREAM_DOWN);
 	}

@@ -31,6 +31,8 @@ struct upstream_addr {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	atomic_int health;
+	/* Consecutive failed /health probes (the prober thread only). */
+	int probe_failures;
 };
 
 struct upstream_set {

@@ -442,8 +442,9 @@ static int dispatch(struct upstream_pool *pool, struct exchange *ex, bool fresh)
 			arm_response_timer(pool, c);
 			if (send_request(c) == 0)
 				return 0;
-			/* the upstream closed it while idle: nothing was
-			 * sent, so any method may go on another socket */
+			/* the upstream closed it while idle: the request
+			 * did not get through whole, so it cannot have been
+			 * processed and may go on another socket */
 			conn_close(pool, c);
 			ex->conn = NULL;
 			ex->sent = 0;

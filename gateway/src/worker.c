@@ -22,8 +22,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define MAX_EVENTS 256
-#define SPIN_NS    50000u /* 50 µs: see worker_main() */
+#define MAX_EVENTS       256
+#define SPIN_NS          50000u /* 50 µs: see worker_main() */
+#define SPIN_MIN_WAITING 2u     /* likewise */
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -241,11 +242,14 @@ static void *worker_main(void *arg)
 		 * busy. When it runs out of events it yields the CPU (the
 		 * upstream may be the one needing it) and polls again; only
 		 * after SPIN_NS without any event are the waiting requests
-		 * parked (suspended), so that the loop can sleep. */
+		 * parked (suspended), so that the loop can sleep. A lone
+		 * waiting request is parked at once: at that load the two
+		 * epoll_ctl() calls cost less than spinning. */
 		if (n == 0 && w->unparked > 0) {
 			if (!w->idle_since)
 				w->idle_since = after;
-			if (after - w->idle_since >= SPIN_NS) {
+			if (after - w->idle_since >= SPIN_NS ||
+			    w->unparked < SPIN_MIN_WAITING) {
 				w->park = true;
 				run_mhd = true;
 			} else {

@@ -66,7 +66,7 @@ python3 "$HERE/fake_upstream.py" "$UP_PORT" &
 PIDS+=($!)
 python3 "$HERE/fake_upstream.py" "$UP2_PORT" &
 UP2_PID=$!
-PIDS+=($UP2_PID)
+PIDS+=("$UP2_PID")
 wait_http "http://127.0.0.1:$UP_PORT/health" || exit 1
 wait_http "http://127.0.0.1:$UP2_PORT/health" || exit 1
 
@@ -94,7 +94,7 @@ env -i PATH="$PATH" HTTP_ADDRESS=127.0.0.1 HTTP_PORT="$GW_PORT" \
 	GATEWAY_MAX_RESPONSE_BYTES=2000000 GATEWAY_HEALTH_INTERVAL_MS=200 \
 	"$GW" >"$TMP/gateway.log" 2>&1 &
 GW_PID=$!
-PIDS+=($GW_PID)
+PIDS+=("$GW_PID")
 BASE=http://127.0.0.1:$GW_PORT
 wait_http "$BASE/health" || exit 1
 
@@ -108,7 +108,7 @@ req() {
 	HDRS=$(tr -d '\r' <"$TMP/headers")
 }
 header() { # name -> value of the last response
-	awk -v n="$(tr 'A-Z' 'a-z' <<<"$1")" -F': ' 'tolower($1) == n {print $2}' <<<"$HDRS" | tail -n1
+	awk -v n="$(tr '[:upper:]' '[:lower:]' <<<"$1")" -F': ' 'tolower($1) == n {print $2}' <<<"$HDRS" | tail -n1
 }
 has_rid() { [[ -n $(header X-Request-ID) ]]; }
 is_problem() { # status
