@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -631,10 +632,20 @@ static enum MHD_Result start_proxy(struct gw_request *r)
 	if (cl) {
 		long n;
 
-		if (shop_parse_long(cl, 0, w->gw->cfg->max_body, &n) < 0)
+		size_t max = (size_t)w->gw->cfg->max_body;
+
+		if (shop_parse_long(cl, 0, LONG_MAX, &n) < 0 ||
+		    (size_t)n / 16 > max)
 			return respond_too_large(r);
-		if (gbuf_reserve(&r->body, (size_t)n) < 0)
+		if ((size_t)n > max) {
+			/* Drain the body, then answer: a client still sending
+			 * when we answer and close would see a reset (EPIPE),
+			 * not the 413. Far larger bodies are cut off at once.
+			 */
+			r->body_too_large = true;
+		} else if (gbuf_reserve(&r->body, (size_t)n) < 0) {
 			return respond_problem(r, 503, "out of memory");
+		}
 	}
 	if (!r->has_host) {
 		put(r, "Host: ");

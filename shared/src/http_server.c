@@ -546,6 +546,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 		        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && shop_parse_long(cl, 0, LONG_MAX, &len) == 0 &&
 		    (size_t)len > s->cfg.max_body) {
+			/* Up to 16 times the limit, drain the body and answer
+			 * at its end: a client still sending when we answer
+			 * and close would see a reset, not the 413. */
+			if ((size_t)len / 16 <= s->cfg.max_body) {
+				box->priv.body_too_large = true;
+				return MHD_YES;
+			}
 			http_respond_problem(
 			        &box->req, 413,
 			        "the request body is larger than the "
