@@ -68,6 +68,7 @@ int gw_config_load(struct gw_config *c)
 	                   &c->health_timeout_ms);
 	bad |= config_long("GATEWAY_SHUTDOWN_TIMEOUT_MS", 8000, 0, 9000,
 	                   &c->shutdown_timeout_ms);
+	bad |= config_long("GATEWAY_SPIN_US", 0, 0, 1000, &c->spin_us);
 	bad |= config_string("STATIC_DIR", "frontend/dist", &c->static_dir);
 	bad |= config_string("LOG_LEVEL", "info", &level);
 	if (level && slog_level_parse(level, &c->log_level) < 0) {

@@ -28,6 +28,7 @@ struct gw_config {
 	long health_interval_ms;   /* GATEWAY_HEALTH_INTERVAL_MS */
 	long health_timeout_ms;    /* GATEWAY_HEALTH_TIMEOUT_MS */
 	long shutdown_timeout_ms;  /* GATEWAY_SHUTDOWN_TIMEOUT_MS */
+	long spin_us;              /* GATEWAY_SPIN_US */
 	const char *static_dir;    /* STATIC_DIR */
 	enum slog_level log_level; /* LOG_LEVEL */
 	const char *upstreams[SVC_COUNT]; /* <SVC>_UPSTREAMS, "" = none */
