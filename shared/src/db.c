@@ -1,4 +1,5 @@
 #include "shop/db.h"
+#include "pg_common.h"
 
 #include "shop/error.h"
 #include "shop/log.h"
@@ -72,34 +73,6 @@ static char *xstrdup(const char *s)
 	if (p)
 		memcpy(p, s, n);
 	return p;
-}
-
-/* libpq messages end with a newline and may span lines: one line for logs. */
-static void one_line(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-
-	if (!src)
-		src = "";
-	for (; *src && n + 1 < cap; src++) {
-		char ch = *src == '\n' || *src == '\t' || *src == '\r' ? ' '
-		                                                       : *src;
-
-		if (ch == ' ' && (n == 0 || dst[n - 1] == ' '))
-			continue;
-		dst[n++] = ch;
-	}
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
-}
-
-static void notice_to_log(void *arg, const char *message)
-{
-	char line[512];
-
-	one_line(line, sizeof(line), message);
-	slog_debug("notice from '%s': %s", (const char *)arg, line);
 }
 
 static void deadline_after(struct timespec *ts, int ms)
@@ -226,7 +199,8 @@ static int map_failure(struct db_conn *c, const PGresult *res, const char *what)
 	c->constraint[0] = '\0';
 	/* The primary message only: the full one can quote the statement and
 	 * its parameters. */
-	one_line(msg, sizeof(msg), primary ? primary : PQerrorMessage(c->pg));
+	pg__one_line(msg, sizeof(msg),
+	             primary ? primary : PQerrorMessage(c->pg));
 	if (PQstatus(c->pg) == CONNECTION_BAD ||
 	    (st && sqlstate_is_unavailable(st))) {
 		slog_warn("lost connection to '%s' during %s: %s", p->name,
@@ -313,11 +287,11 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err,
 	if (!pg)
 		return SHOP_ENOMEM;
 	if (PQstatus(pg) != CONNECTION_OK) {
-		one_line(err, cap, PQerrorMessage(pg));
+		pg__one_line(err, cap, PQerrorMessage(pg));
 		rc = SHOP_EUNAVAIL;
 		goto close_pg;
 	}
-	PQsetNoticeProcessor(pg, notice_to_log, p->name);
+	PQsetNoticeProcessor(pg, pg__notice_to_log, p->name);
 	if (p->statement_timeout_ms > 0) {
 		char sql[64];
 		PGresult *res;
@@ -329,7 +303,7 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err,
 		             ? 0
 		             : SHOP_EUNAVAIL;
 		if (rc)
-			one_line(err, cap, PQerrorMessage(pg));
+			pg__one_line(err, cap, PQerrorMessage(pg));
 		PQclear(res);
 		if (rc)
 			goto close_pg;
@@ -489,7 +463,7 @@ static int acquire(struct db_pool *p, int wait_ms, struct db_conn **out)
 	pthread_mutex_unlock(&p->lock);
 
 	if (!need_connect && !conn_alive(c->pg)) {
-		one_line(err, sizeof(err), PQerrorMessage(c->pg));
+		pg__one_line(err, sizeof(err), PQerrorMessage(c->pg));
 		slog_info("connection to '%s' was closed, reconnecting: %s",
 		          p->name, err);
 		conn_close(c);

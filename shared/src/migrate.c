@@ -1,4 +1,5 @@
 #include "shop/migrate.h"
+#include "pg_common.h"
 
 #include "shop/error.h"
 #include "shop/log.h"
@@ -43,31 +44,6 @@ static void plan_release(struct plan *p)
 	free(p->m);
 	p->m = NULL;
 	p->n = p->cap = 0;
-}
-
-static void one_line(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-
-	for (; src && *src && n + 1 < cap; src++) {
-		char ch = *src == '\n' || *src == '\t' || *src == '\r' ? ' '
-		                                                       : *src;
-
-		if (ch == ' ' && (n == 0 || dst[n - 1] == ' '))
-			continue;
-		dst[n++] = ch;
-	}
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
-}
-
-static void notice_to_log(void *arg, const char *message)
-{
-	char line[512];
-
-	one_line(line, sizeof(line), message);
-	slog_debug("notice from '%s': %s", (const char *)arg, line);
 }
 
 /* Returns 1 when fname is a migration (version and name filled), 0 when it
@@ -300,7 +276,7 @@ static int connect_waiting(const char *conninfo, const char *service,
 			*out = pg;
 			return 0;
 		}
-		one_line(err, sizeof(err), PQerrorMessage(pg));
+		pg__one_line(err, sizeof(err), PQerrorMessage(pg));
 		PQfinish(pg);
 		now = shop_now_ns();
 		if (now >= deadline)
@@ -335,8 +311,8 @@ static int run(PGconn *pg, const char *sql, int nparams,
 			PQclear(res);
 		return 0;
 	}
-	one_line(err, cap,
-	         res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
+	pg__one_line(err, cap,
+	             res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
 	PQclear(res);
 	return PQstatus(pg) == CONNECTION_BAD ? SHOP_EUNAVAIL : SHOP_ERR;
 }
@@ -353,8 +329,9 @@ static int checksum(PGconn *pg, struct migration *m, char *err, size_t cap)
 
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK ||
 	    PQntuples(res) != 1) {
-		one_line(err, cap,
-		         res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
+		pg__one_line(err, cap,
+		             res ? PQresultErrorMessage(res)
+		                 : PQerrorMessage(pg));
 		rc = PQstatus(pg) == CONNECTION_BAD ? SHOP_EUNAVAIL : SHOP_ERR;
 	} else {
 		snprintf(m->checksum, sizeof(m->checksum), "%s",
@@ -401,8 +378,8 @@ static int apply(PGconn *pg, const char *db, const struct migration *m)
 		const char *state =
 		        res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-		one_line(err, sizeof(err),
-		         primary ? primary : PQerrorMessage(pg));
+		pg__one_line(err, sizeof(err),
+		             primary ? primary : PQerrorMessage(pg));
 		rc = PQstatus(pg) == CONNECTION_BAD ? SHOP_EUNAVAIL : SHOP_ERR;
 		if (rc == SHOP_ERR)
 			slog_error(
@@ -535,7 +512,7 @@ int migrate__run(const char *conninfo, const char *dir, const char *service,
 	rc = connect_waiting(conninfo, service, db, wait_ms, &pg);
 	if (rc)
 		goto free_plan;
-	PQsetNoticeProcessor(pg, notice_to_log, db);
+	PQsetNoticeProcessor(pg, pg__notice_to_log, db);
 
 	/* Session lock: held until unlock or disconnect, across the per-file
 	 * transactions. Another replica waits here, then finds nothing to do.

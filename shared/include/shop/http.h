@@ -7,6 +7,7 @@
 
 #include "shop/arena.h"
 #include "shop/field_errors.h"
+#include "shop/http_status.h"
 
 /*
  * The HTTP server every daemon runs, on libmicrohttpd: a static route table,
@@ -167,9 +168,7 @@ void http_respond_error(struct http_request *req, int err, const char *detail);
 
 /* ---- problem+json documents, shared with the gateway ---- */
 
-/* The title and type slug of a status ("Not Found", "not-found"). */
-const char *http_status_title(unsigned status);
-const char *http_problem_type(unsigned status);
+/* http_status_title() and http_problem_type() are in http_status.h. */
 
 /* Returns a new problem object (caller decrefs); errs may be NULL. */
 json_t *http_problem_new(unsigned status, const char *detail,

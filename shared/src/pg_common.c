@@ -1,0 +1,32 @@
+#include "pg_common.h"
+
+#include "shop/log.h"
+
+void pg__one_line(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+
+	if (cap == 0)
+		return;
+	if (!src)
+		src = "";
+	for (; *src && n + 1 < cap; src++) {
+		char ch = *src == '\n' || *src == '\t' || *src == '\r' ? ' '
+		                                                       : *src;
+
+		if (ch == ' ' && (n == 0 || dst[n - 1] == ' '))
+			continue;
+		dst[n++] = ch;
+	}
+	while (n > 0 && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+}
+
+void pg__notice_to_log(void *arg, const char *message)
+{
+	char line[512];
+
+	pg__one_line(line, sizeof(line), message);
+	slog_debug("notice from '%s': %s", (const char *)arg, line);
+}
