@@ -13,7 +13,12 @@
 #define KEY_PREFIX     "product:v1:"
 #define CATEGORIES_KEY KEY_PREFIX "categories"
 #define TOMBSTONE      "deleted"
-#define PENDING_MAX    256
+/* Written over the category list by a write: while it stands (a few
+ * seconds), a reader that read the counts before the write cannot SET NX
+ * its stale list back; readers meanwhile ask the database. */
+#define CATEGORIES_STALE       "stale"
+#define CATEGORIES_STALE_TTL_S 2
+#define PENDING_MAX            256
 
 struct redis_product_cache {
 	struct redis_pool *redis;
@@ -236,6 +241,11 @@ static int cache_get_categories(void *self, struct arena *a,
 	rc = redis_get(c->redis, CATEGORIES_KEY, &val, &len);
 	if (rc)
 		return rc;
+	if (len == strlen(CATEGORIES_STALE) &&
+	    memcmp(val, CATEGORIES_STALE, len) == 0) {
+		free(val);
+		return SHOP_ENOTFOUND;
+	}
 	arr = json_loadb(val, len, 0, NULL);
 	free(val);
 	if (!json_is_array(arr)) {
@@ -291,9 +301,8 @@ static int cache_put_categories(void *self, const struct category_list *l)
 	json_decref(arr);
 	if (!val)
 		return SHOP_ENOMEM;
-	/* Counts may lag a write by the width of a race; keep them short. */
-	rc = redis_set_nx(c->redis, CATEGORIES_KEY, val, strlen(val),
-	                  c->ttl_s < 30 ? c->ttl_s : 30);
+	/* NX: fails while a write's stale marker stands (see above). */
+	rc = redis_set_nx(c->redis, CATEGORIES_KEY, val, strlen(val), c->ttl_s);
 	free(val);
 	return rc == SHOP_ECONFLICT ? 0 : rc;
 }
@@ -301,11 +310,11 @@ static int cache_put_categories(void *self, const struct category_list *l)
 static int cache_invalidate_categories(void *self)
 {
 	struct redis_product_cache *c = self;
-	const char *key = CATEGORIES_KEY;
-	int rc = redis_del(c->redis, &key, 1, NULL);
+	int rc = redis_set(c->redis, CATEGORIES_KEY, CATEGORIES_STALE,
+	                   strlen(CATEGORIES_STALE), CATEGORIES_STALE_TTL_S);
 
 	if (rc)
-		remember(c, key);
+		remember(c, CATEGORIES_KEY);
 	return rc;
 }
 
