@@ -47,7 +47,7 @@ int gw_config_load(struct gw_config *c)
 	bad |= config_long("GATEWAY_THREADS", 0, 0, 256, &c->threads);
 	bad |= config_long("HTTP_MAX_CONNECTIONS", 4096, 1, 1000000,
 	                   &c->max_connections);
-	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 1000000,
+	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 256, 0, 1000000,
 	                   &c->per_ip_connections);
 	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &c->client_timeout_s);
 	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 16384, 4096,
