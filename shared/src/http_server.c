@@ -38,6 +38,7 @@ struct http_request_private {
 	char *body_buf;
 	size_t body_len;
 	size_t body_cap;
+	size_t body_seen; /* bytes received, kept or not */
 	bool body_too_large;
 	bool handled;
 	/* response prepared by the handler */
@@ -523,6 +524,17 @@ static enum MHD_Result queue(struct request_box *box)
 	return r;
 }
 
+/* How much of an oversized body is read (and dropped) so that the 413 can
+ * be answered after it: 16 times the limit, at least 16 MiB. */
+static size_t drain_limit(const struct http_server *s)
+{
+	size_t floor = (size_t)16 * 1024 * 1024;
+
+	if (s->cfg.max_body > SIZE_MAX / 16)
+		return SIZE_MAX;
+	return s->cfg.max_body * 16 > floor ? s->cfg.max_body * 16 : floor;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
                                       const char *url, const char *method,
                                       const char *version,
@@ -546,10 +558,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 		        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && shop_parse_long(cl, 0, LONG_MAX, &len) == 0 &&
 		    (size_t)len > s->cfg.max_body) {
-			/* Up to 16 times the limit, drain the body and answer
-			 * at its end: a client still sending when we answer
-			 * and close would see a reset, not the 413. */
-			if ((size_t)len / 16 <= s->cfg.max_body) {
+			/* Drain the body and answer at its end: a client
+			 * still sending when we answer and close would see a
+			 * reset, not the 413. */
+			if ((size_t)len <= drain_limit(s)) {
 				box->priv.body_too_large = true;
 				return MHD_YES;
 			}
@@ -572,6 +584,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
+		p->body_seen += n;
+		/* A client that keeps sending far past the limit is cut off
+		 * rather than read to the end. */
+		if (p->body_seen > drain_limit(s))
+			return MHD_NO;
 		if (p->body_too_large)
 			return MHD_YES;
 		if (n > s->cfg.max_body - p->body_len) {
