@@ -170,6 +170,8 @@ static void patch_product(struct http_request *req)
 	int rc;
 
 	field_errors_init(&errs);
+	/* The path names no product at all: 404 before judging the body
+	 * (catalog_patch says the same, but only after the body is read). */
 	if (!shop_uuid_valid(req->params[0])) {
 		http_respond_problem(req, 404, "product '%s' not found",
 		                     req->params[0]);
