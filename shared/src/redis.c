@@ -749,6 +749,65 @@ int redis_exists(struct redis_pool *r, const char *key, bool *exists)
 	return 0;
 }
 
+static int pttl(struct redis_pool *r, const char *key, long long *ttl_ms)
+{
+	const char *argv[2] = {"PTTL", key};
+	size_t lens[2] = {4, strlen(key)};
+	redisReply *reply;
+	int rc = command(r, 2, argv, lens, &reply);
+
+	if (rc)
+		return rc;
+	if (reply->type != REDIS_REPLY_INTEGER)
+		return unexpected(r, "PTTL", reply);
+	*ttl_ms = reply->integer;
+	freeReplyObject(reply);
+	return 0;
+}
+
+int redis_scan_keys(struct redis_pool *r, const char *match,
+                    int (*fn)(void *arg, const char *key, long long ttl_ms),
+                    void *arg)
+{
+	char cursor[32] = "0";
+
+	do {
+		const char *argv[6] = {"SCAN", cursor,  "MATCH",
+		                       match,  "COUNT", "1000"};
+		size_t lens[6] = {4, strlen(cursor), 5, strlen(match), 5, 4};
+		redisReply *reply, *keys;
+		int rc = command(r, 6, argv, lens, &reply);
+
+		if (rc)
+			return rc;
+		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+		    reply->element[0]->type != REDIS_REPLY_STRING ||
+		    reply->element[0]->len >= sizeof(cursor) ||
+		    reply->element[1]->type != REDIS_REPLY_ARRAY)
+			return unexpected(r, "SCAN", reply);
+		memcpy(cursor, reply->element[0]->str, reply->element[0]->len);
+		cursor[reply->element[0]->len] = '\0';
+		keys = reply->element[1];
+		for (size_t i = 0; i < keys->elements; i++) {
+			long long ttl;
+
+			if (keys->element[i]->type != REDIS_REPLY_STRING)
+				continue;
+			rc = pttl(r, keys->element[i]->str, &ttl);
+			if (rc == 0 && ttl == -2)
+				continue; /* expired since SCAN saw it */
+			if (rc == 0)
+				rc = fn(arg, keys->element[i]->str, ttl);
+			if (rc) {
+				freeReplyObject(reply);
+				return rc;
+			}
+		}
+		freeReplyObject(reply);
+	} while (strcmp(cursor, "0") != 0);
+	return 0;
+}
+
 int redis_publish(struct redis_pool *r, const char *channel, const char *msg,
                   size_t len, long long *receivers)
 {

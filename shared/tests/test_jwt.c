@@ -9,6 +9,7 @@
 #include "shop/error.h"
 #include "shop/jwt.h"
 #include "shop/log.h"
+#include "shop/metrics.h"
 
 #include <jwt.h>
 #include <pthread.h>
@@ -559,6 +560,66 @@ static void test_concurrent_verifies(void **state)
 	free(bad);
 }
 
+static double counter(const char *name)
+{
+	return metric_value(metrics_counter(name, "", ""));
+}
+
+static void test_cache_hits_recheck_time_and_compare_whole_token(void **state)
+{
+	long long now = (long long)time(NULL);
+	char *token = good_token("\"jti\":\"cache-1\"", "");
+	char *forged = strdup(token);
+	size_t n = strlen(token);
+	struct jwt_claims c;
+	const char *reason = NULL;
+	double hits, misses;
+
+	(void)state;
+	assert_non_null(forged);
+	hits = counter("jwt_cache_hits_total");
+	misses = counter("jwt_cache_misses_total");
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+	assert_int_equal(counter("jwt_cache_misses_total"), misses + 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+	assert_int_equal(counter("jwt_cache_hits_total"), hits + 1);
+	assert_string_equal(c.jti, "cache-1");
+	assert_string_equal(c.role, "customer");
+
+	/* A cached token still expires, and is not valid before its iat. */
+	assert_int_equal(
+	        jwt_verify_at(verifier, token, now + 900 + 31, &c, &reason),
+	        SHOP_EAUTH);
+	assert_string_equal(reason, "expired");
+	assert_int_equal(jwt_verify_at(verifier, token, now - 31, &c, &reason),
+	                 SHOP_EAUTH);
+	assert_string_equal(reason, "issued in the future");
+
+	/* Same prefix, other signature: never taken for the cached one. */
+	forged[n - 2] = forged[n - 2] == 'A' ? 'B' : 'A';
+	expect_rejected(forged, "bad signature");
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+
+	/* Off: every call verifies the signature. */
+	assert_int_equal(jwt_verifier_set_cache(verifier, 0), 0);
+	hits = counter("jwt_cache_hits_total");
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+	assert_int_equal(counter("jwt_cache_hits_total"), hits);
+	assert_int_equal(
+	        jwt_verifier_set_cache(verifier, (size_t)JWT_CACHE_MAX + 1),
+	        SHOP_EINVAL);
+	assert_int_equal(jwt_verifier_set_cache(verifier, 3), 0);
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+	assert_int_equal(counter("jwt_cache_hits_total"), hits + 1);
+	assert_int_equal(jwt_verifier_set_cache(verifier, JWT_CACHE_DEFAULT),
+	                 0);
+	free(forged);
+	free(token);
+}
+
 #define T(f) cmocka_unit_test_setup(f, need_openssl)
 
 int main(void)
@@ -578,6 +639,7 @@ int main(void)
 	        T(test_garbage_rejected),
 	        T(test_verifier_new_checks_key),
 	        T(test_concurrent_verifies),
+	        T(test_cache_hits_recheck_time_and_compare_whole_token),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -176,6 +176,60 @@ static void test_del_several_and_exists(void **state)
 	redis_pool_free(r);
 }
 
+struct scan_seen {
+	int with_ttl, without_ttl, other;
+};
+
+static int count_scanned(void *arg, const char *k, long long ttl_ms)
+{
+	struct scan_seen *seen = arg;
+
+	if (strncmp(k, key_prefix, strlen(key_prefix)) != 0)
+		seen->other++;
+	else if (ttl_ms > 0 && ttl_ms <= 60000)
+		seen->with_ttl++;
+	else if (ttl_ms == -1)
+		seen->without_ttl++;
+	return 0;
+}
+
+static int stop_at_first(void *arg, const char *k, long long ttl_ms)
+{
+	(void)k;
+	(void)ttl_ms;
+	++*(int *)arg;
+	return 7;
+}
+
+static void test_scan_keys(void **state)
+{
+	struct redis_pool *r = live_pool(1);
+	struct scan_seen seen = {0};
+	char match[96], k[128];
+	int calls = 0;
+
+	(void)state;
+	/* 1500 keys: more than one SCAN batch (COUNT 1000). */
+	for (int i = 0; i < 1500; i++) {
+		snprintf(k, sizeof(k), "%sscan:%d", key_prefix, i);
+		assert_int_equal(redis_set(r, k, "1", 1, i == 0 ? 0 : 60), 0);
+	}
+	snprintf(match, sizeof(match), "%sscan:*", key_prefix);
+	assert_int_equal(redis_scan_keys(r, match, count_scanned, &seen), 0);
+	assert_int_equal(seen.other, 0);
+	assert_int_equal(seen.without_ttl, 1);
+	assert_true(seen.with_ttl >= 1499); /* SCAN may repeat, never miss */
+	assert_int_equal(redis_scan_keys(r, match, stop_at_first, &calls), 7);
+	assert_int_equal(calls, 1);
+	for (int i = 0; i < 1500; i++) {
+		const char *kp = k;
+
+		snprintf(k, sizeof(k), "%sscan:%d", key_prefix, i);
+		assert_int_equal(redis_del(r, &kp, 1, NULL), 0);
+	}
+	redis_pool_free(r);
+}
+
 static void test_incr_expire(void **state)
 {
 	struct redis_pool *r = live_pool(1);
@@ -615,6 +669,7 @@ int main(void)
 	        LIVE(test_set_nx),
 	        LIVE(test_del_several_and_exists),
 	        LIVE(test_incr_expire),
+	        LIVE(test_scan_keys),
 	        LIVE(test_error_reply_is_err),
 	        LIVE(test_database_from_url),
 	        LIVE(test_wrong_password_is_unavailable),

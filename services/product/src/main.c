@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shop/auth.h"
 #include "shop/config.h"
 #include "shop/db.h"
 #include "shop/error.h"
@@ -106,26 +107,6 @@ static int check_ready(void *ctx, json_t *checks)
 	return db == 0 && redis == 0 ? 0 : SHOP_EUNAVAIL;
 }
 
-static int authenticate(void *ctx, const char *token,
-                        struct http_principal *out)
-{
-	struct jwt_claims claims;
-	const char *reason = NULL;
-	int rc = jwt_verify(ctx, token, &claims, &reason);
-
-	if (rc) {
-		slog_kv(SLOG_DEBUG, NULL, "token rejected",
-		        SLOG_S("reason", reason ? reason : "invalid"));
-		return rc;
-	}
-	snprintf(out->sub, sizeof(out->sub), "%s", claims.sub);
-	snprintf(out->email, sizeof(out->email), "%s", claims.email);
-	snprintf(out->role, sizeof(out->role), "%s", claims.role);
-	snprintf(out->jti, sizeof(out->jti), "%s", claims.jti);
-	out->is_admin = strcmp(claims.role, "admin") == 0;
-	return 0;
-}
-
 int main(void)
 {
 	struct product_config cfg;
@@ -139,6 +120,7 @@ int main(void)
 	struct http_server *server = NULL;
 	struct catalog catalog;
 	struct readiness ready;
+	struct auth_context auth;
 	int threads, exit_code = 1, sig;
 
 	http_block_signals();
@@ -198,6 +180,7 @@ int main(void)
 		goto out;
 
 	catalog_init(&catalog, repo, cache);
+	auth = (struct auth_context){.verifier = jwt, .redis = redis};
 	ready.db = db;
 	ready.redis = redis;
 	struct http_server_config hc = {
@@ -214,8 +197,8 @@ int main(void)
 	        .routes = product_routes,
 	        .nroutes = product_nroutes,
 	        .app = &catalog,
-	        .authenticate = authenticate,
-	        .auth_ctx = jwt,
+	        .authenticate = auth_authenticate,
+	        .auth_ctx = &auth,
 	        .ready = check_ready,
 	        .ready_ctx = &ready,
 	};

@@ -42,6 +42,7 @@ struct http_principal {
 	char email[256];
 	char role[16];
 	char jti[64];
+	long long exp; /* the token's expiry, seconds since the epoch */
 	bool is_admin;
 };
 

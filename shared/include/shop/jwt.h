@@ -1,6 +1,8 @@
 #ifndef SHOP_JWT_H
 #define SHOP_JWT_H
 
+#include <stddef.h>
+
 /*
  * Verification of the fleet's access tokens: ES256 JWTs issued by the user
  * service (claims sub, email, role, iat, exp, iss, aud, jti).
@@ -45,6 +47,22 @@ struct jwt_verifier;
 int jwt_verifier_new(const char *public_key_pem_path, const char *issuer,
                      const char *audience, int leeway_seconds,
                      struct jwt_verifier **out);
+
+/* Entries of the verified-token cache a new verifier starts with, and the
+ * most jwt_verifier_set_cache() accepts. */
+#define JWT_CACHE_DEFAULT 4096
+#define JWT_CACHE_MAX     (1u << 20)
+
+/*
+ * Resizes the verified-token cache to `entries` slots (0 turns it off),
+ * emptying it. A token whose signature and claims checked out is
+ * remembered, so verifying it again costs a hash and a comparison instead
+ * of an ECDSA verification; a hit still re-checks exp, iat and nbf against
+ * the clock. Counted in jwt_cache_hits_total / jwt_cache_misses_total.
+ * Not thread-safe: call before any jwt_verify(). Returns 0, SHOP_EINVAL
+ * beyond JWT_CACHE_MAX, or SHOP_ENOMEM (the old cache is kept then).
+ */
+int jwt_verifier_set_cache(struct jwt_verifier *v, size_t entries);
 
 /* Frees the verifier. Accepts NULL. */
 void jwt_verifier_free(struct jwt_verifier *v);

@@ -99,6 +99,18 @@ int redis_incr_expire(struct redis_pool *r, const char *key, int ttl_s,
 /* EXISTS key: *exists true when it does. */
 int redis_exists(struct redis_pool *r, const char *key, bool *exists);
 
+/*
+ * Walks every key matching the glob pattern `match` with SCAN (never KEYS,
+ * so Redis is not blocked) and calls fn(arg, key, ttl_ms) for each, with
+ * the key's PTTL (-1: no expiry; a key that expired meanwhile is skipped).
+ * A key may be reported twice if the keyspace changes during the walk
+ * (SCAN's guarantee). Stops when fn returns nonzero and returns that value;
+ * otherwise 0 or a redis error.
+ */
+int redis_scan_keys(struct redis_pool *r, const char *match,
+                    int (*fn)(void *arg, const char *key, long long ttl_ms),
+                    void *arg);
+
 /* PUBLISH channel message; *receivers (may be NULL) gets how many
  * subscribers received it. */
 int redis_publish(struct redis_pool *r, const char *channel, const char *msg,

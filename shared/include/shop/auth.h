@@ -1,0 +1,61 @@
+#ifndef SHOP_AUTH_H
+#define SHOP_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shop/http.h"
+#include "shop/jwt.h"
+#include "shop/redis.h"
+
+/*
+ * Authentication as every daemon does it (API.md "Authentication"): the
+ * bearer token is verified with the shared ES256-pinned verifier, then its
+ * jti is looked up among the revoked tokens in Redis.
+ *
+ * Revocation (logout) is one Redis key per token, AUTH_REVOKED_PREFIX +
+ * jti, that expires when the token would have, plus a message
+ * "<jti> <exp>" on the AUTH_REVOKED_CHANNEL pub/sub channel so that a
+ * process keeping the revoked set in memory (the gateway) learns it at
+ * once. Both are written by auth_revoke(); the user service is the only
+ * writer.
+ */
+
+#define AUTH_REVOKED_PREFIX  "revoked:"
+#define AUTH_REVOKED_CHANNEL "auth:revoked"
+
+/*
+ * Marks the token jti (exp its expiry, seconds since the epoch) revoked
+ * until it expires, and announces it on AUTH_REVOKED_CHANNEL. A token that
+ * has already expired needs nothing and returns 0. Returns 0, SHOP_EINVAL
+ * for an empty or over-long jti, or a redis error (SHOP_EUNAVAIL when
+ * Redis is down: the caller answers 503, the token stays valid).
+ */
+int auth_revoke(struct redis_pool *r, const char *jti, long long exp);
+
+/*
+ * *revoked = whether jti was revoked. Returns 0 or a redis error
+ * (*revoked untouched).
+ */
+int auth_is_revoked(struct redis_pool *r, const char *jti, bool *revoked);
+
+/*
+ * The context of auth_authenticate(): both pointers are borrowed and must
+ * outlive the HTTP server. When redis is NULL, revocation is not checked.
+ */
+struct auth_context {
+	const struct jwt_verifier *verifier;
+	struct redis_pool *redis;
+};
+
+/*
+ * An http_authenticate_fn: verifies token with ctx->verifier, refuses a
+ * token without a jti (logout could not revoke it) and a revoked one, and
+ * fills *out from the claims. When Redis cannot be asked,
+ * the token is accepted (fail open: a logged warning and the counter
+ * auth_revocation_unchecked_total), since the whole shop would otherwise
+ * stop with Redis; tokens live 15 minutes. Returns 0 or SHOP_EAUTH.
+ */
+int auth_authenticate(void *ctx, const char *token, struct http_principal *out);
+
+#endif
