@@ -18,9 +18,14 @@ json_t *sjson_parse(const char *buf, size_t len, char *detail, size_t cap)
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 	               &err);
 	if (!v) {
+		/* jansson ends many messages with "near '<text>'", a piece of
+		 * the body: that could be a password, so it is cut. */
+		const char *near = strstr(err.text, " near ");
+		int n = near ? (int)(near - err.text) : (int)strlen(err.text);
+
 		snprintf(detail, cap,
-		         "malformed JSON at line %d, column %d: %s", err.line,
-		         err.column, err.text);
+		         "malformed JSON at line %d, column %d: %.*s", err.line,
+		         err.column, n, err.text);
 		return NULL;
 	}
 	return v;

@@ -356,9 +356,10 @@ static int line_of(const char *sql, const char *pos)
 	return line;
 }
 
-static int apply(PGconn *pg, const char *db, const struct migration *m)
+static int apply(PGconn *pg, const char *db, const char *table,
+                 const struct migration *m)
 {
-	char version[24], err[512];
+	char version[24], err[512], insert[160];
 	const char *params[3] = {version, m->name, m->checksum};
 	uint64_t start = shop_now_ns();
 	PGresult *res;
@@ -407,11 +408,11 @@ static int apply(PGconn *pg, const char *db, const struct migration *m)
 		rc = SHOP_ERR;
 		goto rollback;
 	}
-	rc = run(pg,
-	         "INSERT INTO schema_migrations (version, name, checksum, "
-	         "applied_at) "
+	snprintf(insert, sizeof(insert),
+	         "INSERT INTO %s (version, name, checksum, applied_at) "
 	         "VALUES ($1, $2, $3, now())",
-	         3, params, NULL, err, sizeof(err));
+	         table);
+	rc = run(pg, insert, 3, params, NULL, err, sizeof(err));
 	if (rc)
 		goto fail_rollback;
 	rc = run(pg, "COMMIT", 0, NULL, NULL, err, sizeof(err));
@@ -482,36 +483,50 @@ static int check_applied(const PGresult *rows, const struct plan *p,
 	return 0;
 }
 
-int migrate__run(const char *conninfo, const char *dir, const char *service,
-                 int wait_ms)
+/* A table name from the code (schema_migrations or a module's own): a
+ * plain lowercase identifier, pasted into SQL. */
+static bool plain_identifier(const char *s)
 {
-	struct plan plan = {0};
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_' ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * Applies the pending migrations of plan, tracked in `table`, under the
+ * advisory lock of `service`. `source` names where the plan came from in
+ * log lines (the directory, or the module of embedded migrations).
+ */
+static int run_plan(const char *conninfo, const char *service,
+                    struct plan *plan, const char *table, const char *source,
+                    int wait_ms)
+{
 	PGconn *pg = NULL;
 	PGresult *rows = NULL;
 	bool *applied = NULL;
-	char db[128], key[24], err[512];
+	char db[128], key[24], err[512], sql[256];
 	const char *params[1] = {key};
 	size_t napplied = 0;
 	int rc;
 
-	if (!conninfo || !dir || !service || !*service)
-		BUG("migrate_run needs a conninfo, a directory and a service");
+	if (!plain_identifier(table))
+		BUG("migration table '%s' is not a plain identifier", table);
 	if (target_name(conninfo, db, sizeof(db)) != 0) {
 		slog_error("cannot parse the connection string of '%s'",
 		           service);
 		return SHOP_EINVAL;
 	}
-	rc = scan_dir(dir, &plan);
-	if (rc)
-		goto free_plan;
-	rc = SHOP_ENOMEM;
-	applied = calloc(plan.n ? plan.n : 1, sizeof(*applied));
+	applied = calloc(plan->n ? plan->n : 1, sizeof(*applied));
 	if (!applied)
-		goto free_plan;
+		return SHOP_ENOMEM;
 
 	rc = connect_waiting(conninfo, service, db, wait_ms, &pg);
 	if (rc)
-		goto free_plan;
+		goto free_applied;
 	PQsetNoticeProcessor(pg, pg__notice_to_log, db);
 
 	/* Session lock: held until unlock or disconnect, across the per-file
@@ -522,41 +537,44 @@ int migrate__run(const char *conninfo, const char *dir, const char *service,
 	         err, sizeof(err));
 	if (rc)
 		goto fail_query;
-	rc = run(pg,
-	         "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	snprintf(sql, sizeof(sql),
+	         "CREATE TABLE IF NOT EXISTS %s ("
 	         " version integer PRIMARY KEY,"
 	         " name text NOT NULL,"
 	         " checksum text NOT NULL,"
 	         " applied_at timestamptz NOT NULL DEFAULT now())",
-	         0, NULL, NULL, err, sizeof(err));
+	         table);
+	rc = run(pg, sql, 0, NULL, NULL, err, sizeof(err));
 	if (rc)
 		goto fail_query;
-	rc = run(pg,
-	         "SELECT version, name, checksum FROM schema_migrations ORDER "
-	         "BY version",
-	         0, NULL, &rows, err, sizeof(err));
+	snprintf(sql, sizeof(sql),
+	         "SELECT version, name, checksum FROM %s ORDER BY version",
+	         table);
+	rc = run(pg, sql, 0, NULL, &rows, err, sizeof(err));
 	if (rc)
 		goto fail_query;
-	for (size_t i = 0; i < plan.n; i++) {
-		rc = checksum(pg, &plan.m[i], err, sizeof(err));
+	for (size_t i = 0; i < plan->n; i++) {
+		rc = checksum(pg, &plan->m[i], err, sizeof(err));
 		if (rc)
 			goto fail_query;
 	}
-	rc = check_applied(rows, &plan, dir, db, applied);
+	rc = check_applied(rows, plan, source, db, applied);
 	if (rc)
 		goto unlock;
 
-	for (size_t i = 0; i < plan.n; i++) {
+	for (size_t i = 0; i < plan->n; i++) {
 		if (applied[i])
 			continue;
-		rc = apply(pg, db, &plan.m[i]);
+		rc = apply(pg, db, table, &plan->m[i]);
 		if (rc)
 			goto unlock;
 		napplied++;
 	}
 	if (napplied == 0)
-		slog_info("schema of '%s' is up to date (%zu migrations)", db,
-		          plan.n);
+		slog_info("schema of '%s' is up to date (%zu migrations%s%s)",
+		          db, plan->n,
+		          strcmp(table, "schema_migrations") ? " in " : "",
+		          strcmp(table, "schema_migrations") ? table : "");
 	else
 		slog_info("applied %zu migrations to '%s'", napplied, db);
 	rc = 0;
@@ -571,8 +589,71 @@ unlock:
 		                     NULL, params, NULL, NULL, 0));
 	PQclear(rows);
 	PQfinish(pg);
-free_plan:
+free_applied:
 	free(applied);
+	return rc;
+}
+
+int migrate__run(const char *conninfo, const char *dir, const char *service,
+                 int wait_ms)
+{
+	struct plan plan = {0};
+	char db[128];
+	int rc;
+
+	if (!conninfo || !dir || !service || !*service)
+		BUG("migrate_run needs a conninfo, a directory and a service");
+	if (target_name(conninfo, db, sizeof(db)) != 0) {
+		slog_error("cannot parse the connection string of '%s'",
+		           service);
+		return SHOP_EINVAL;
+	}
+	rc = scan_dir(dir, &plan);
+	if (rc == 0)
+		rc = run_plan(conninfo, service, &plan, "schema_migrations",
+		              dir, wait_ms);
+	plan_release(&plan);
+	return rc;
+}
+
+int migrate__run_embedded(const char *conninfo, const char *service,
+                          const char *table, const char *module,
+                          const struct migrate__embedded *m, size_t n,
+                          int wait_ms)
+{
+	struct plan plan = {0};
+	int rc = SHOP_ENOMEM;
+
+	if (!conninfo || !service || !*service || !table || !module ||
+	    (n && !m))
+		BUG("migrate__run_embedded needs a conninfo, a service, a "
+		    "table, a module and its migrations");
+	plan.m = calloc(n ? n : 1, sizeof(*plan.m));
+	if (!plan.m)
+		return SHOP_ENOMEM;
+	plan.cap = n;
+	for (size_t i = 0; i < n; i++) {
+		struct migration *x = &plan.m[i];
+		char file[160];
+
+		if (m[i].version < 1 || !m[i].name || !m[i].sql ||
+		    (i > 0 && m[i].version <= m[i - 1].version))
+			BUG("embedded migrations of '%s' must have increasing "
+			    "versions from 1, a name and SQL",
+			    module);
+		snprintf(file, sizeof(file), "%s/%03ld_%s", module,
+		         m[i].version, m[i].name);
+		x->version = m[i].version;
+		x->file = strdup(file);
+		x->name = strdup(m[i].name);
+		x->sql = strdup(m[i].sql);
+		plan.n++;
+		if (!x->file || !x->name || !x->sql)
+			goto release;
+		x->len = strlen(x->sql);
+	}
+	rc = run_plan(conninfo, service, &plan, table, module, wait_ms);
+release:
 	plan_release(&plan);
 	return rc;
 }

@@ -76,6 +76,15 @@ static void test_parse_rejects(void **state)
 	assert_null(sjson_parse("{}", 0, detail, sizeof(detail)));
 	/* A NUL byte inside the length is not the end of the document. */
 	assert_null(sjson_parse("{}\0{}", 5, detail, sizeof(detail)));
+	/* The detail never quotes the body (it may hold a password). */
+	assert_null(sjson_parse("{\"password\": hunter2secret}", 27, detail,
+	                        sizeof(detail)));
+	assert_non_null(strstr(detail, "line 1"));
+	assert_null(strstr(detail, "hunter2"));
+	assert_null(strstr(detail, "near"));
+	assert_null(sjson_parse("{\"password\": \"s3cret\"} s3cret", 30, detail,
+	                        sizeof(detail)));
+	assert_null(strstr(detail, "s3cret"));
 }
 
 static void test_parse_detail_is_bounded(void **state)

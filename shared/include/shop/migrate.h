@@ -1,6 +1,8 @@
 #ifndef SHOP_MIGRATE_H
 #define SHOP_MIGRATE_H
 
+#include <stddef.h>
+
 /*
  * Schema migrations applied at start-up.
  *
@@ -44,5 +46,32 @@ int migrate_run(const char *conninfo, const char *dir, const char *service);
  * instead of 30 s (for tests). */
 int migrate__run(const char *conninfo, const char *dir, const char *service,
                  int wait_ms);
+
+/*
+ * Migrations compiled into a module of the shared library that owns a
+ * table in the services' databases (the outbox): services do not copy its
+ * DDL, and the module upgrades its schema itself.
+ */
+struct migrate__embedded {
+	long version;     /* >= 1, increasing along the array */
+	const char *name; /* [A-Za-z0-9_-], e.g. "create_outbox" */
+	const char *sql;  /* same rules as a file: no BEGIN/COMMIT */
+};
+
+/*
+ * Applies the embedded migrations m[0..n) exactly as migrate_run() applies
+ * files (each in its own transaction with its row, checksummed, under the
+ * same advisory lock for `service`, waiting up to wait_ms for the
+ * database), but tracked in their own table `table` (a plain lowercase
+ * identifier, e.g. "outbox_schema_migrations", created with the columns
+ * of schema_migrations), so a module's versions never mix with the
+ * service's own. `module` (e.g. "outbox") names them in log lines
+ * ("outbox/001_create_outbox"). All strings are borrowed. Returns as
+ * migrate_run().
+ */
+int migrate__run_embedded(const char *conninfo, const char *service,
+                          const char *table, const char *module,
+                          const struct migrate__embedded *m, size_t n,
+                          int wait_ms);
 
 #endif
