@@ -79,6 +79,14 @@ int gw_config_load(struct gw_config *c)
 		bad |= config_string(service_env(s),
 		                     service_default_upstreams(s),
 		                     &c->upstreams[s]);
+	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
+	                            ".state/dev/secrets/jwt_public.pem",
+	                            &c->jwt_public_key_file);
+	bad |= config_required_string("JWT_ISSUER", "shop-user",
+	                              &c->jwt_issuer);
+	bad |= config_required_string("JWT_AUDIENCE", "shop", &c->jwt_audience);
+	bad |= config_required_string("REDIS_URL", "redis://127.0.0.1:6379/0",
+	                              &c->redis_url);
 	if (!bad && listen_address(c) < 0)
 		bad = 1;
 	return bad ? SHOP_EINVAL : 0;

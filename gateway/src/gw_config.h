@@ -32,6 +32,10 @@ struct gw_config {
 	const char *static_dir;    /* STATIC_DIR */
 	enum slog_level log_level; /* LOG_LEVEL */
 	const char *upstreams[SVC_COUNT]; /* <SVC>_UPSTREAMS, "" = none */
+	const char *jwt_public_key_file;  /* JWT_PUBLIC_KEY_FILE */
+	const char *jwt_issuer;           /* JWT_ISSUER */
+	const char *jwt_audience;         /* JWT_AUDIENCE */
+	const char *redis_url;            /* REDIS_URL */
 };
 
 /*

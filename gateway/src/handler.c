@@ -17,6 +17,7 @@
 
 #include "headers.h"
 #include "problem.h"
+#include "route_auth.h"
 #include "static_files.h"
 #include "urlpath.h"
 
@@ -33,6 +34,7 @@
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FREE_LIST_MAX 1024
@@ -74,6 +76,13 @@ static struct gw_request *request_get(struct worker *w)
 	r->body_seen = 0;
 	r->if_none_match = NULL;
 	r->content_length = NULL;
+	r->authorization = NULL;
+	r->nauthorization = 0;
+	r->auth_flags = 0;
+	r->auth = GW_AUTH_OK;
+	r->auth_why = NULL;
+	r->jti[0] = '\0';
+	r->exp = 0;
 	r->request_id[0] = '\0';
 	r->traceparent[0] = '\0';
 	r->ex.addr = NULL;
@@ -186,11 +195,11 @@ static enum MHD_Result respond_copy(struct gw_request *r, unsigned status,
 	return queue(r, status, resp);
 }
 
-/* A problem+json answer; allow (or NULL) becomes the Allow header. */
-static enum MHD_Result respond_problem_allow(struct gw_request *r,
-                                             unsigned status,
-                                             const char *detail,
-                                             const char *allow)
+/* A problem+json answer, with one more header when hname is not NULL. */
+static enum MHD_Result respond_problem_with(struct gw_request *r,
+                                            unsigned status, const char *detail,
+                                            const char *hname,
+                                            const char *hvalue)
 {
 	char body[1024];
 	size_t len = problem_body(body, sizeof(body), status, detail);
@@ -203,17 +212,40 @@ static enum MHD_Result respond_problem_allow(struct gw_request *r,
 	                        PROBLEM_CONTENT_TYPE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 	                        "no-store");
-	if (allow)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (hname)
+		MHD_add_response_header(resp, hname, hvalue);
 	if (status == 503)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	return queue(r, status, resp);
 }
 
+/* A problem+json answer; allow (or NULL) becomes the Allow header. */
+static enum MHD_Result respond_problem_allow(struct gw_request *r,
+                                             unsigned status,
+                                             const char *detail,
+                                             const char *allow)
+{
+	return respond_problem_with(
+	        r, status, detail, allow ? MHD_HTTP_HEADER_ALLOW : NULL, allow);
+}
+
 static enum MHD_Result respond_problem(struct gw_request *r, unsigned status,
                                        const char *detail)
 {
-	return respond_problem_allow(r, status, detail, NULL);
+	return respond_problem_with(r, status, detail, NULL, NULL);
+}
+
+/* 401 for a protected route whose token is missing, invalid or revoked:
+ * nothing went upstream. */
+static enum MHD_Result respond_unauthorized(struct gw_request *r)
+{
+	metrics_gw_auth_rejection(r->auth);
+	slog_kv(SLOG_DEBUG, r->request_id, "token refused",
+	        SLOG_S("reason", gw_auth_label(r->auth)),
+	        SLOG_S("detail", r->auth_why));
+	return respond_problem_with(r, 401, gw_auth_detail(r->auth),
+	                            MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+	                            gw_auth_challenge(r->auth));
 }
 
 static enum MHD_Result respond_too_large(struct gw_request *r)
@@ -272,6 +304,10 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
 		break;
 	case REQH_HOST:
 		r->has_host = true;
+		break;
+	case REQH_AUTHORIZATION:
+		if (r->nauthorization++ == 0)
+			r->authorization = value;
 		break;
 	default:
 		break;
@@ -512,6 +548,19 @@ static enum MHD_Result respond_upstream_error(struct gw_request *r, int err)
 	return respond_problem(r, status, detail);
 }
 
+/* The user service revoked the token of this logout (204): refuse it here
+ * from now on, without waiting for the message on AUTH_REVOKED_CHANNEL. */
+static void remember_logout(struct gw_request *r)
+{
+	int rc = revoked_set_add(r->w->gw->auth.revoked, r->jti, r->exp,
+	                         (long long)time(NULL));
+
+	if (rc < 0)
+		slog_kv(SLOG_WARN, r->request_id,
+		        "cannot remember a revoked token",
+		        SLOG_S("error", shop_strerror(rc)));
+}
+
 /* The body of an answer to HEAD, which libmicrohttpd never sends. */
 static ssize_t no_body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -529,6 +578,9 @@ static enum MHD_Result respond_upstream(struct gw_request *r)
 
 	if (ex->result != UPSTREAM_OK)
 		return respond_upstream_error(r, ex->result);
+	if ((r->auth_flags & ROUTE_AUTH_LOGOUT) && ex->parser.status == 204 &&
+	    r->jti[0])
+		remember_logout(r);
 	if (ex->no_body && ex->parser.has_length)
 		/* HEAD: Content-Length says what a GET would get */
 		resp = MHD_create_response_from_callback(
@@ -628,6 +680,24 @@ static enum MHD_Result start_proxy(struct gw_request *r)
 		return respond_problem(r, 400,
 		                       "the path has a '.' or '..' "
 		                       "segment");
+	r->auth_flags = route_auth_lookup(r->method, r->path.data, r->path.len);
+	if (r->auth_flags & ROUTE_AUTH_REQUIRED) {
+		struct jwt_claims claims;
+
+		r->auth =
+		        gw_auth_check(&w->gw->auth, r->authorization,
+		                      r->nauthorization, &claims, &r->auth_why);
+		if (r->auth != GW_AUTH_OK) {
+			/* answered with 401 once the body is read (and
+			 * dropped): nothing goes upstream */
+			r->phase = PH_BODY;
+			return MHD_YES;
+		}
+		if (r->auth_flags & ROUTE_AUTH_LOGOUT) {
+			memcpy(r->jti, claims.jti, sizeof(r->jti));
+			r->exp = claims.exp;
+		}
+	}
 	cl = r->content_length;
 	if (cl) {
 		long n;
@@ -761,7 +831,8 @@ static void on_body(struct gw_request *r, const char *data, size_t len)
 	r->body_seen += len;
 	if (r->body_seen > max)
 		r->body_too_large = true; /* read on, answer 413 at the end */
-	if (r->body_too_large || r->route.kind != ROUTE_PROXY)
+	if (r->body_too_large || r->route.kind != ROUTE_PROXY ||
+	    r->auth != GW_AUTH_OK)
 		return; /* nobody here reads a body */
 	if (gbuf_append(&r->body, data, len) < 0)
 		r->oom = true;
@@ -812,6 +883,8 @@ enum MHD_Result handler_access(void *cls, struct MHD_Connection *conn,
 				return MHD_NO;
 			return MHD_YES;
 		}
+		if (r->auth != GW_AUTH_OK)
+			return respond_unauthorized(r);
 		if (r->body_too_large)
 			return respond_too_large(r);
 		if (r->oom)

@@ -36,7 +36,7 @@ enum req_header headers_classify_request(const char *name)
 		break;
 	case 13:
 		if (!strcasecmp(name, "Authorization"))
-			return REQH_FORWARD;
+			return REQH_AUTHORIZATION;
 		if (!strcasecmp(name, "If-None-Match"))
 			return REQH_IF_NONE_MATCH;
 		break;

@@ -21,6 +21,7 @@ enum req_header {
 	REQH_CONTENT_LENGTH,    /* the gateway sends its own */
 	REQH_TRANSFER_ENCODING, /* likewise: bodies go upstream unchunked */
 	REQH_IF_NONE_MATCH,     /* passed, and used by the static files */
+	REQH_AUTHORIZATION,     /* passed as it is, and checked (gw_auth.h) */
 };
 
 /* Classifies a request header name (NUL-terminated). */

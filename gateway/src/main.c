@@ -6,10 +6,17 @@
 #include "gateway.h"
 #include "gw_config.h"
 #include "health.h"
+#include "metrics_gw.h"
+#include "revocation.h"
+#include "revoked_set.h"
 #include "upstream.h"
 #include "worker.h"
 
+#include "shop/error.h"
+#include "shop/jwt.h"
 #include "shop/log.h"
+#include "shop/metrics.h"
+#include "shop/redis.h"
 #include "shop/util.h"
 
 #include <pthread.h>
@@ -18,6 +25,8 @@
 #include <string.h>
 
 #define MAX_WORKERS 256
+/* Clock skew allowed on exp, iat and nbf, as the services allow it. */
+#define JWT_LEEWAY_S 30
 
 static int load_upstreams(const struct gw_config *cfg, struct upstream_set *set)
 {
@@ -52,6 +61,10 @@ int main(void)
 {
 	static struct upstream_set upstreams;
 	static struct worker *workers[MAX_WORKERS];
+	static struct revoked_set revoked;
+	struct jwt_verifier *verifier = NULL;
+	struct redis_pool *redis = NULL;
+	struct revocation *revocation = NULL;
 	struct gw_config cfg;
 	struct static_site site;
 	struct health_prober prober = {.wake_fd = -1};
@@ -64,6 +77,24 @@ int main(void)
 	if (gw_config_load(&cfg) < 0 || load_upstreams(&cfg, &upstreams))
 		return 2;
 	slog_init("gateway", cfg.log_level);
+	/* a key file that is not a P-256 public key, or a bad REDIS_URL, is
+	 * a configuration error too (logged by the library) */
+	if (jwt_verifier_new(cfg.jwt_public_key_file, cfg.jwt_issuer,
+	                     cfg.jwt_audience, JWT_LEEWAY_S, &verifier) < 0)
+		return 2;
+	{
+		struct redis_pool_options ro = {
+		        .url = cfg.redis_url,
+		        .name = "gateway",
+		        .size = 1, /* the loader's SCANs only */
+		};
+		int prc = redis_pool_new(&ro, &redis);
+
+		if (prc < 0) {
+			jwt_verifier_free(verifier);
+			return prc == SHOP_EINVAL ? 2 : 1;
+		}
+	}
 	nworkers = cfg.threads ? (unsigned)cfg.threads : (unsigned)shop_ncpu();
 	if (nworkers > MAX_WORKERS)
 		nworkers = MAX_WORKERS;
@@ -80,7 +111,19 @@ int main(void)
 	gw.cfg = &cfg;
 	gw.upstreams = &upstreams;
 	gw.site = &site;
+	gw.auth.verifier = verifier;
+	gw.auth.revoked = &revoked;
 	log_routes(&upstreams);
+
+	/* the revoked set grows from Redis in threads of its own; the
+	 * workers only read it (and add the logouts they carry) */
+	revoked_set_init(&revoked, JWT_LEEWAY_S);
+	metrics_gw_auth_init();
+	metrics_on_render(metrics_gw_revoked_hook, &revoked);
+	if (revocation_start(redis, &revoked, &revocation) < 0) {
+		rc = 1;
+		goto stop;
+	}
 
 	/* a first round now, so /ready is right from the first request */
 	health_probe_round(&upstreams, (unsigned)cfg.health_timeout_ms);
@@ -121,6 +164,10 @@ stop:
 	for (unsigned i = 0; i < nworkers; i++)
 		worker_free(workers[i]);
 	health_prober_stop(&prober);
+	revocation_stop(revocation);
+	revoked_set_release(&revoked);
+	redis_pool_free(redis);
+	jwt_verifier_free(verifier);
 	static_site_release(&site);
 	slog_info("stopped");
 	return rc;

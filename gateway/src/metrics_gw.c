@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const methods[] = {"GET",   "HEAD",   "POST",    "PUT",
                                       "PATCH", "DELETE", "OPTIONS", "OTHER"};
@@ -92,4 +93,39 @@ void metrics_gw_upstream_up(const struct upstream_addr *a, int up)
 	                         "1 when the last health probe succeeded",
 	                         labels),
 	           up ? 1 : 0);
+}
+
+static struct metric *auth_rejections[GW_AUTH_RESULT_COUNT];
+
+void metrics_gw_auth_init(void)
+{
+	char labels[64];
+
+	for (int r = GW_AUTH_MISSING; r < GW_AUTH_RESULT_COUNT; r++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"",
+		         gw_auth_label(r));
+		auth_rejections[r] = metrics_counter(
+		        "gateway_auth_rejections_total",
+		        "Requests to protected routes refused with 401, by "
+		        "reason",
+		        labels);
+	}
+}
+
+void metrics_gw_auth_rejection(enum gw_auth_result r)
+{
+	if (r > GW_AUTH_OK && r < GW_AUTH_RESULT_COUNT)
+		metric_add(auth_rejections[r], 1);
+}
+
+void metrics_gw_revoked_hook(void *arg)
+{
+	struct revoked_set *set = arg;
+	size_t n = revoked_set_prune(set, (long long)time(NULL));
+
+	metric_set(metrics_gauge("gateway_revoked_tokens",
+	                         "Revoked tokens the gateway knows of (not "
+	                         "yet expired)",
+	                         ""),
+	           (double)n);
 }

@@ -1,6 +1,8 @@
 #ifndef GATEWAY_METRICS_GW_H
 #define GATEWAY_METRICS_GW_H
 
+#include "gw_auth.h"
+#include "revoked_set.h"
 #include "upstream.h"
 
 #include <stddef.h>
@@ -12,6 +14,9 @@
  *   http_request_duration_seconds{route}          (histogram)
  *   gateway_upstream_errors_total{service,kind}
  *   gateway_upstream_up{service,address}          (gauge, from the prober)
+ *   gateway_auth_rejections_total{reason}         (missing|invalid|revoked)
+ *   gateway_revoked_tokens                        (gauge, the set's size)
+ *   gateway_revocation_live                       (gauge, revocation.c)
  * Looking a series up takes the registry's mutex, so each worker keeps the
  * handles it used in a small table of its own: the hot path is a hash probe
  * and an atomic add.
@@ -43,5 +48,17 @@ void metrics_gw_upstream_error(enum service_id svc, const char *kind);
 
 /* Sets gateway_upstream_up for an address. */
 void metrics_gw_upstream_up(const struct upstream_addr *a, int up);
+
+/* Creates the gateway_auth_rejections_total series (at 0) and keeps their
+ * handles, so that counting a rejection takes no lock. Call once at start,
+ * before any worker runs (and again after metrics_reset() in tests). */
+void metrics_gw_auth_init(void);
+
+/* Counts one 401 of a protected route; r is not GW_AUTH_OK. */
+void metrics_gw_auth_rejection(enum gw_auth_result r);
+
+/* A metrics_on_render() hook: prunes the revoked set (arg) and sets
+ * gateway_revoked_tokens to its size. */
+void metrics_gw_revoked_hook(void *arg);
 
 #endif

@@ -47,6 +47,13 @@ struct gw_request {
 	size_t body_seen;
 	const char *if_none_match;  /* borrowed from libmicrohttpd */
 	const char *content_length; /* likewise */
+	const char *authorization;  /* likewise: the first Authorization */
+	unsigned nauthorization;    /* how many Authorization headers */
+	unsigned auth_flags;        /* route_auth_lookup() of the request */
+	enum gw_auth_result auth;   /* GW_AUTH_OK unless refused */
+	const char *auth_why;       /* why it was refused (static, for logs) */
+	char jti[JWT_JTI_MAX];      /* a verified logout's token: revoked */
+	long long exp;              /* when its upstream answers 204 */
 	struct gbuf uri;            /* the raw request target, NUL-terminated */
 	struct gbuf path;           /* its decoded path, NUL-terminated */
 	struct gbuf head; /* the request line and headers sent upstream */

@@ -13,13 +13,21 @@ fake_upstream.py PORT
   GET  /api/products/garbage      not HTTP at all
   GET  /api/products/status?code=N&h=Name:Value  answers N with that header
   GET  /api/products/hangup       closes without answering
+  ANY  .../echo                   like /api/products/echo, on any service
+  POST /api/auth/logout           204 (the user service revoking the token)
+  GET  /api/products/calls        {"calls": N}: requests answered so far,
+                                  /health and this one not counted
 """
 import json
-import socketserver
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+CALLS = 0
+CALLS_LOCK = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -47,7 +55,17 @@ class Handler(BaseHTTPRequestHandler):
         p = url.path
         if p == "/health":
             return self.send_json(200, {"status": "ok"})
-        if p == "/api/products/echo":
+        global CALLS
+        if p == "/api/products/calls":
+            with CALLS_LOCK:
+                return self.send_json(200, {"calls": CALLS})
+        with CALLS_LOCK:
+            CALLS += 1
+        if p == "/api/auth/logout" and self.command == "POST":
+            self.send_response(204)
+            self.end_headers()
+            return None
+        if p.endswith("/echo"):
             return self.send_json(200, {
                 "method": self.command,
                 "path": self.path,
@@ -112,6 +130,10 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops SYNs when the gateway opens
+    # 16 connections at once, and a retried SYN (1 s) misses the gateway's
+    # 100 ms connect timeout: "300 concurrent requests" then saw 503/504
+    request_queue_size = 256
 
     def handle_error(self, request, client_address):
         pass  # clients hanging up (timeouts, probes) are part of the test

@@ -4,11 +4,14 @@
 # The gateway end to end against a scripted upstream (fake_upstream.py): the
 # proxy (headers, bodies, chunked and close-delimited answers, limits,
 # timeouts, refused and missing upstreams), the storefront, /health, /ready,
-# /metrics, request ids on every answer, a bad variable (exit 2), and a
-# SIGTERM with a request in flight (it completes, exit 0). Starts only its
-# own processes, on free ports, and stops them by PID. Prints one line per
-# failed check and ends with "N passed, N failed"; exits non-zero on a
-# failure.
+# /metrics, request ids on every answer, a bad variable (exit 2), the
+# bearer token check of protected routes (tokens signed here with a key
+# pair from the openssl command), revoked tokens (a logout carried, and,
+# when redis-server is installed, a Redis of its own: keys loaded at start,
+# pub/sub messages, Redis going away), and a SIGTERM with a request in
+# flight (it completes, exit 0). Starts only its own processes, on free
+# ports, and stops them by PID. Prints one line per failed check and ends
+# with "N passed, N failed"; exits non-zero on a failure.
 set -uo pipefail
 
 GW=${1:?usage: smoke.sh path/to/shop-gateway}
@@ -62,6 +65,7 @@ UP_PORT=$(free_port)
 UP2_PORT=$(free_port)
 GW_PORT=$(free_port)
 DEAD_PORT=$(free_port)
+
 python3 "$HERE/fake_upstream.py" "$UP_PORT" &
 PIDS+=($!)
 python3 "$HERE/fake_upstream.py" "$UP2_PORT" &
@@ -69,6 +73,68 @@ UP2_PID=$!
 PIDS+=("$UP2_PID")
 wait_http "http://127.0.0.1:$UP_PORT/health" || exit 1
 wait_http "http://127.0.0.1:$UP2_PORT/health" || exit 1
+
+# ---- an ES256 key pair, and tokens signed with it
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	-out "$TMP/jwt_private.pem" 2>/dev/null &&
+	openssl pkey -in "$TMP/jwt_private.pem" -pubout -out "$TMP/jwt_public.pem" 2>/dev/null || {
+	echo "cannot generate a key pair with openssl" >&2
+	exit 1
+}
+mint() { # jti [ttl_s]: an access token as the user service signs them
+	python3 - "$TMP/jwt_private.pem" "$1" "${2:-900}" <<'PY'
+import base64, json, subprocess, sys, time
+key, jti, ttl = sys.argv[1], sys.argv[2], int(sys.argv[3])
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+now = int(time.time())
+head = b64(json.dumps({"alg": "ES256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"sub": "7c1f7d2e-5b7a-4d55-9d55-0b6e1a6f0c11",
+    "email": "smoke@example.com", "role": "customer", "iat": now - 5,
+    "exp": now + ttl, "iss": "shop-user", "aud": "shop", "jti": jti}).encode())
+der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
+    input=f"{head}.{body}".encode(), capture_output=True, check=True).stdout
+ints, i = [], 2  # DER SEQUENCE { INTEGER r, INTEGER s } -> r || s
+while i < len(der):
+    n = der[i + 1]
+    ints.append(int.from_bytes(der[i + 2:i + 2 + n], "big"))
+    i += 2 + n
+sig = b"".join(v.to_bytes(32, "big") for v in ints)
+print(f"{head}.{body}.{b64(sig)}")
+PY
+}
+TOKEN=$(mint smoke-1)
+[[ -n $TOKEN ]] || { echo "cannot sign a token" >&2; exit 1; }
+
+# ---- a Redis of our own, when there is one to run (a port taken meanwhile
+# by someone else's connection: another port)
+HAVE_REDIS=0
+REDIS_PORT=$DEAD_PORT
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+	for _ in 1 2 3; do
+		REDIS_PORT=$(free_port)
+		[[ $REDIS_PORT == "$GW_PORT" || $REDIS_PORT == "$DEAD_PORT" ]] && continue
+		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+			--appendonly no >"$TMP/redis.log" 2>&1 &
+		REDIS_PID=$!
+		for _ in $(seq 100); do
+			kill -0 "$REDIS_PID" 2>/dev/null || break
+			redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && { HAVE_REDIS=1; break; }
+			sleep 0.05
+		done
+		if ((HAVE_REDIS)); then
+			PIDS+=("$REDIS_PID")
+			break
+		fi
+		kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+	done
+fi
+rcli() { redis-cli -p "$REDIS_PORT" "$@" >/dev/null; }
+if ((HAVE_REDIS)); then
+	# revoked before the gateway starts: it must load it
+	rcli SET revoked:preloaded 1 EX 300
+else
+	echo "no redis-server could start: skipping the Redis revocation checks"
+fi
 
 mkdir -p "$TMP/dist/assets" "$TMP/outside"
 printf '<!doctype html><title>shop</title>\n' >"$TMP/dist/index.html"
@@ -85,11 +151,20 @@ check "the error names GATEWAY_THREADS" grep -q '"variable":"GATEWAY_THREADS"' <
 out=$(env -i PATH="$PATH" PRODUCT_UPSTREAMS=nohostport "$GW" 2>&1)
 rc=$?
 check "a bad PRODUCT_UPSTREAMS exits 2 (got $rc)" test "$rc" = 2
+out=$(env -i PATH="$PATH" JWT_PUBLIC_KEY_FILE="$TMP/none.pem" "$GW" 2>&1)
+rc=$?
+check "a missing key file exits 2 (got $rc)" test "$rc" = 2
+check "  in one line naming JWT_PUBLIC_KEY_FILE" test "$(grep -c JWT_PUBLIC_KEY_FILE <<<"$out")" = 1
+out=$(env -i PATH="$PATH" JWT_PUBLIC_KEY_FILE="$TMP/dist/index.html" "$GW" 2>&1)
+rc=$?
+check "a key file holding no P-256 key exits 2 (got $rc)" test "$rc" = 2
 
 env -i PATH="$PATH" HTTP_ADDRESS=127.0.0.1 HTTP_PORT="$GW_PORT" \
 	GATEWAY_THREADS=2 LOG_LEVEL=info STATIC_DIR="$TMP/dist" \
 	PRODUCT_UPSTREAMS="127.0.0.1:$UP_PORT" CART_UPSTREAMS="127.0.0.1:$DEAD_PORT" \
-	ORDER_UPSTREAMS="127.0.0.1:$UP2_PORT" \
+	ORDER_UPSTREAMS="127.0.0.1:$UP2_PORT" USER_UPSTREAMS="127.0.0.1:$UP_PORT" \
+	JWT_PUBLIC_KEY_FILE="$TMP/jwt_public.pem" \
+	REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
 	GATEWAY_RESPONSE_TIMEOUT_MS=2000 GATEWAY_MAX_BODY_BYTES=1000 \
 	GATEWAY_MAX_RESPONSE_BYTES=2000000 GATEWAY_HEALTH_INTERVAL_MS=200 \
 	"$GW" >"$TMP/gateway.log" 2>&1 &
@@ -140,7 +215,7 @@ check "405 Allow" test "$(header Allow)" = "GET, HEAD"
 
 # ---- proxy: what goes up, what comes back
 req POST '/api/products/echo?a=1&b=%20x' -H 'X-Request-ID: smoke-1.A_b' \
-	-H 'Authorization: Bearer t0k' -H 'Content-Type: application/json' \
+	-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
 	-H 'Idempotency-Key: k-1' -H 'X-Forwarded-For: 6.6.6.6' \
 	-H 'Proxy-Authorization: no' -H 'Keep-Alive: 5' --data '{"x":1}'
 check "echo 200 (got $CODE)" test "$CODE" = 200
@@ -148,7 +223,7 @@ check "method passed" test "$(json method)" = POST
 check "path and query passed raw" test "$(json path)" = '/api/products/echo?a=1&b=%20x'
 check "body passed" test "$(json body)" = '{"x":1}'
 check "content-length upstream" test "$(json headers.content-length)" = 7
-check "authorization passed" test "$(json headers.authorization)" = 'Bearer t0k'
+check "authorization passed" test "$(json headers.authorization)" = "Bearer $TOKEN"
 check "content-type passed" test "$(json headers.content-type)" = application/json
 check "idempotency-key passed" test "$(json headers.idempotency-key)" = k-1
 check "request id passed up" test "$(json headers.x-request-id)" = smoke-1.A_b
@@ -192,20 +267,108 @@ req GET '/api/products/status?code=304&h=ETag:"v1"'
 check "304 passes with ETag (got $CODE)" test "$CODE/$(header ETag)" = '304/"v1"'
 req GET '/api/products/status?code=204'
 check "204 passes (got $CODE)" test "$CODE" = 204
-req POST /api/products/echo --data "$(head -c 1001 /dev/zero | tr '\0' x)"
+req POST /api/products/echo -H "Authorization: Bearer $TOKEN" --data "$(head -c 1001 /dev/zero | tr '\0' x)"
 check "a body over the limit is 413 (got $CODE)" is_problem 413
-req POST /api/products/echo -H 'Transfer-Encoding: chunked' --data "$(head -c 5000 /dev/zero | tr '\0' x)"
+req POST /api/products/echo -H "Authorization: Bearer $TOKEN" -H 'Transfer-Encoding: chunked' --data "$(head -c 5000 /dev/zero | tr '\0' x)"
 check "a chunked body over the limit is 413 (got $CODE)" is_problem 413
+
+# ---- protected routes: the token is checked here, nothing goes up without
+calls() { curl -s "$BASE/api/products/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"])'; }
+before=$(calls)
+req POST /api/products/echo --data '{"x":1}'
+check "a catalog write without a token is 401 (got $CODE)" is_problem 401
+check "  WWW-Authenticate: Bearer" test "$(header WWW-Authenticate)" = Bearer
+check "  says the token is missing" grep -q 'needs a bearer token' <<<"$BODY"
+check "  with X-Request-ID" has_rid
+req PATCH /api/products/echo -H 'Authorization: Bearer t0k' --data '{"x":1}'
+check "a bad token is 401 (got $CODE)" is_problem 401
+check "  WWW-Authenticate: invalid_token" test "$(header WWW-Authenticate)" = 'Bearer error="invalid_token"'
+check "  says invalid or expired" grep -q 'invalid or expired' <<<"$BODY"
+req DELETE /api/products/echo -H "Authorization: Bearer $(mint smoke-old -60)"
+check "an expired token is 401 (got $CODE)" test "$CODE/$(header WWW-Authenticate)" = '401/Bearer error="invalid_token"'
+req DELETE /api/products/echo -H "Authorization: Basic $TOKEN"
+check "another scheme is a missing token (got $CODE)" test "$CODE/$(header WWW-Authenticate)" = 401/Bearer
+req DELETE /api/products/echo -H "Authorization: Bearer  $TOKEN"
+check "two spaces are an invalid header (got $CODE)" test "$CODE/$(header WWW-Authenticate)" = '401/Bearer error="invalid_token"'
+req DELETE /api/products/echo -H "Authorization: Bearer $TOKEN" -H "Authorization: Bearer $TOKEN"
+check "two Authorization headers are invalid (got $CODE)" is_problem 401
+check "no 401 reached the upstream" test "$(calls)" = "$before"
+req DELETE /api/products/echo -H "authorization: bEaReR $TOKEN"
+check "the scheme in any case (got $CODE)" test "$CODE/$(json method)" = 200/DELETE
+req GET /api/products/echo
+check "catalog reads stay public (got $CODE)" test "$CODE" = 200
+req OPTIONS /api/products/echo
+check "  OPTIONS too (got $CODE)" test "$CODE" != 401
+req GET /api/users/echo
+check "/api/users needs a token (got $CODE)" is_problem 401
+req GET /api/users/echo -H "Authorization: Bearer $TOKEN"
+check "  and passes with one (got $CODE)" test "$CODE/$(json headers.authorization)" = "200/Bearer $TOKEN"
+req POST /api/auth/echo --data '{}'
+check "/api/auth (login, register) stays public (got $CODE)" test "$CODE" = 200
+req GET /api/emails/x
+check "a protected route without upstream is 401 first (got $CODE)" is_problem 401
+
+# ---- revoked tokens: a logout carried here is refused at once
+OUT_TOKEN=$(mint smoke-logout)
+req GET /api/users/echo -H "Authorization: Bearer $OUT_TOKEN"
+check "a token before its logout (got $CODE)" test "$CODE" = 200
+req POST /api/auth/logout
+check "logout needs a token (got $CODE)" is_problem 401
+req POST /api/auth/logout -H "Authorization: Bearer $OUT_TOKEN"
+check "logout 204 from upstream (got $CODE)" test "$CODE" = 204
+req GET /api/users/echo -H "Authorization: Bearer $OUT_TOKEN"
+check "the token is refused right after its logout (got $CODE)" is_problem 401
+check "  WWW-Authenticate: invalid_token" test "$(header WWW-Authenticate)" = 'Bearer error="invalid_token"'
+check "  says revoked" grep -q 'revoked' <<<"$BODY"
+req GET /api/users/echo -H "Authorization: Bearer $TOKEN"
+check "  other tokens still pass (got $CODE)" test "$CODE" = 200
+
+metric() { # series -> its value
+	curl -s "$BASE/metrics" | awk -v s="$1" '$1 == s {print $2}'
+}
+wait_for() { # description, command: retried for up to 3 s
+	local what=$1
+	shift
+	for _ in $(seq 60); do
+		"$@" && { ok; return; }
+		sleep 0.05
+	done
+	bad "$what"
+}
+code_of() { # token path -> status
+	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$BASE$2"
+}
+if ((HAVE_REDIS)); then
+	wait_for "revocation goes live" test "$(metric gateway_revocation_live)" = 1
+	check "a key revoked before start is loaded" test "$(code_of "$(mint preloaded)" /api/users/echo)" = 401
+	PUB_TOKEN=$(mint published)
+	check "a token not yet revoked (got $(code_of "$PUB_TOKEN" /api/users/echo))" test "$(code_of "$PUB_TOKEN" /api/users/echo)" = 200
+	rcli SET revoked:published 1 EX 300
+	rcli PUBLISH auth:revoked "published $(($(date +%s) + 900))"
+	wait_for "a revocation announced on auth:revoked is refused" test "$(code_of "$PUB_TOKEN" /api/users/echo)" = 401
+	check "gateway_revoked_tokens counts them" test "$(metric gateway_revoked_tokens)" = 3
+	kill "$REDIS_PID" && wait "$REDIS_PID" 2>/dev/null
+	wait_for "revocation not live once Redis is gone" test "$(metric gateway_revocation_live)" = 0
+	check "  valid tokens still pass (fail open)" test "$(code_of "$TOKEN" /api/users/echo)" = 200
+	check "  revoked ones are still refused" test "$(code_of "$PUB_TOKEN" /api/users/echo)" = 401
+	check "  said once in a warning" test "$(grep -c 'token revocation is not live' "$TMP/gateway.log")" = 1
+else
+	wait_for "no Redis: revocation not live" test "$(metric gateway_revocation_live)" = 0
+	check "  valid tokens still pass (fail open)" test "$(code_of "$TOKEN" /api/users/echo)" = 200
+fi
+check "gateway_auth_rejections_total{reason=\"missing\"}" test "$(metric 'gateway_auth_rejections_total{reason="missing"}')" = 5
+check "gateway_auth_rejections_total{reason=\"invalid\"}" test "$(metric 'gateway_auth_rejections_total{reason="invalid"}')" = 4
+check "gateway_auth_rejections_total{reason=\"revoked\"}" test "$(metric 'gateway_auth_rejections_total{reason="revoked"}')" -ge 1
 
 # ---- routing
 req GET /internal/reservations
 check "/internal is 404 (got $CODE)" is_problem 404
 req GET /api/nothing
 check "an unknown /api route is 404 (got $CODE)" is_problem 404
-req GET /api/users/me
+req GET /api/emails -H "Authorization: Bearer $TOKEN"
 check "a service without upstream is 503 (got $CODE)" is_problem 503
-check "  and says so" grep -q "no upstream is configured for 'user'" <<<"$BODY"
-req GET /api/cart
+check "  and says so" grep -q "no upstream is configured for 'email'" <<<"$BODY"
+req GET /api/cart -H "Authorization: Bearer $TOKEN"
 check "a dead upstream is 502/503 (got $CODE)" test "$CODE" = 502 -o "$CODE" = 503
 req GET '/api/products/..%2f..%2finternal/x'
 check "an encoded dot segment is 400 (got $CODE)" is_problem 400
@@ -214,12 +377,12 @@ check "a bad escape is 400 (got $CODE)" is_problem 400
 
 kill "$UP2_PID" && wait "$UP2_PID" 2>/dev/null
 t0=$(date +%s%N)
-req GET /api/orders
+req GET /api/orders -H "Authorization: Bearer $TOKEN"
 t1=$(date +%s%N)
 check "an upstream that went away is 502 or 503 (got $CODE)" test "$CODE" = 502 -o "$CODE" = 503
 check "  at once ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 500
 sleep 0.5
-req GET /api/orders
+req GET /api/orders -H "Authorization: Bearer $TOKEN"
 check "  then 503 once known down (got $CODE)" is_problem 503
 
 # ---- storefront

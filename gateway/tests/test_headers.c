@@ -10,9 +10,9 @@ static void test_request_headers(void **state)
 {
 	(void)state;
 	assert_int_equal(headers_classify_request("Authorization"),
-	                 REQH_FORWARD);
+	                 REQH_AUTHORIZATION);
 	assert_int_equal(headers_classify_request("authorization"),
-	                 REQH_FORWARD);
+	                 REQH_AUTHORIZATION);
 	assert_int_equal(headers_classify_request("Content-Type"),
 	                 REQH_FORWARD);
 	assert_int_equal(headers_classify_request("Accept"), REQH_FORWARD);
