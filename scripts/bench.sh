@@ -27,7 +27,14 @@
 # is only used to find a product id. Everything started here is stopped by
 # its PID on exit. Traffic goes to 127.0.0.1 only.
 #
+# With --suite auth (or all), the authentication rows follow
+# (scripts/lib/bench-auth.sh): one token verification cached and not, the
+# gateway's cost of verifying a token per request, GET /api/users/me and
+# POST /api/auth/login through the dev fleet, and the user daemon's peak
+# memory during a burst of 50 concurrent logins. They need the dev fleet.
+#
 # Options / environment:
+#   --suite proxy|auth|all            (BENCH_SUITE; default proxy)
 #   --upstream product|ceiling|auto   (BENCH_UPSTREAM)
 #   --duration 10s                    (BENCH_DURATION)
 #   --connections 64 --threads 2      (BENCH_CONNECTIONS, BENCH_THREADS)
@@ -43,6 +50,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 UPSTREAM=${BENCH_UPSTREAM:-auto}
+SUITE=${BENCH_SUITE:-proxy}
 DURATION=${BENCH_DURATION:-10s}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
@@ -62,6 +70,7 @@ usage() {
 while (($#)); do
 	case $1 in
 	--upstream) UPSTREAM=$2; shift 2 ;;
+	--suite) SUITE=$2; shift 2 ;;
 	--duration) DURATION=$2; shift 2 ;;
 	--connections) CONNS=$2; shift 2 ;;
 	--threads) THREADS=$2; shift 2 ;;
@@ -72,6 +81,11 @@ while (($#)); do
 	*) printf 'bench.sh: unknown option %s\n' "$1" >&2; usage 2 ;;
 	esac
 done
+case $SUITE in proxy | auth | all) ;; *)
+	printf 'bench.sh: --suite must be proxy, auth or all\n' >&2
+	exit 2
+	;;
+esac
 case $UPSTREAM in product | ceiling | auto) ;; *)
 	printf 'bench.sh: --upstream must be product, ceiling or auto\n' >&2
 	exit 2
@@ -193,10 +207,20 @@ else
 	UP_LABEL="the ceiling daemon at $UP_HOSTPORT"
 fi
 
+# The gateway verifies tokens with a public key: the dev fleet's, else a
+# throw-away one (the proxy rows send no token).
+BENCH_PUB=$ROOT/.state/dev/secrets/jwt_public.pem
+if [[ ! -r $BENCH_PUB ]]; then
+	BENCH_PUB=$STATE/jwt_public.pem
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+		openssl pkey -pubout -out "$BENCH_PUB" || die "cannot make a key with openssl"
+fi
+
 free_port
 GW_PORT=$PORT
 env -i PATH="$PATH" HTTP_ADDRESS=127.0.0.1 HTTP_PORT="$GW_PORT" \
 	GATEWAY_THREADS="${GATEWAY_THREADS:-0}" LOG_LEVEL=warn \
+	JWT_PUBLIC_KEY_FILE="$BENCH_PUB" REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}" \
 	PRODUCT_UPSTREAMS="$UP_HOSTPORT" STATIC_DIR="$STATE/no-storefront" \
 	"$GATEWAY_BIN" >"$STATE/logs/gateway.log" 2>&1 &
 PIDS+=($!)
@@ -329,6 +353,7 @@ printf 'bench: %s, %s rounds; upstream: %s; path %s\n' "$WRK_CMD" "$ROUNDS" "$UP
 printf '       gateway :%s (%s threads), nginx :%s (2 workers), ceiling :%s (%s threads); %s cores\n' \
 	"$GW_PORT" "${GATEWAY_THREADS:-cores}" "$NGINX_PORT" "$CEILING_PORT" "$NCPU" "$NCPU"
 ROWS=(a b c d)
+[[ $SUITE == auth ]] && ROUNDS=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	((ROUNDS > 1)) && printf 'round %d\n' "$r"
 	for row in "${ROWS[@]}"; do
@@ -346,7 +371,7 @@ median() { # row -> "rps p50 p99 cpu"
 	echo "$out"
 }
 
-{
+if [[ $SUITE != auth ]]; then {
 	printf '# shop bench %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	printf '# %s on %s (%s cores), kernel %s\n' "$WRK_CMD" "$(hostname)" "$NCPU" "$(uname -r)"
 	printf '# upstream: %s, path %s; %s round(s), median of each column\n' "$UP_LABEL" "$REQ_PATH" "$ROUNDS"
@@ -365,5 +390,11 @@ median() { # row -> "rps p50 p99 cpu"
 		printf "b/a (upstream / ceiling) req/s: %.2f\n", b / a }'
 	printf '# each round: row req/s p50 p99 cpu\n'
 	sed 's/^/# /' "$RAW"
-} | tee "$OUT"
+} | tee "$OUT"; fi
+
+if [[ $SUITE != proxy ]]; then
+	# shellcheck source=scripts/lib/bench-auth.sh
+	. "$ROOT/scripts/lib/bench-auth.sh"
+	bench_auth
+fi
 printf 'results: %s\n' "${OUT#"$ROOT"/}"

@@ -9,7 +9,7 @@
 #   STATE             state folder (absolute)
 #   FLEET_NAME        dev | test (RabbitMQ node shop-$FLEET_NAME@localhost)
 #   BUILD_DIR         CMake build folder (absolute)
-#   GATEWAY_PORT PRODUCT_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT
+#   GATEWAY_PORT PRODUCT_PORT USER_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT
 #   RABBIT_DIST_PORT EPMD_PORT REDIS_PORT SMTP_PORT
 # Optional:
 #   PG_FAST=1         fsync/synchronous_commit off (throw-away test clusters)
@@ -31,11 +31,12 @@
 # Values must not contain spaces or '|'.
 SHOP_DAEMONS=(
 	'product | PRODUCT_PORT | services/product/shop-product | product | MIGRATIONS_DIR=services/product/migrations REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
-	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} STATIC_DIR=frontend/public'
+	'user    | USER_PORT    | services/user/shop-user       | user    | MIGRATIONS_DIR=services/user/migrations REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} JWT_PRIVATE_KEY_FILE={JWT_PRIVATE_KEY_FILE} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
+	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} STATIC_DIR=frontend/public REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 )
 # Later daemons (ARCHITECTURE.md ports), one line each, e.g.:
-#	'user    | USER_PORT    | services/user/shop-user       | user    | MIGRATIONS_DIR=services/user/migrations REDIS_URL={REDIS_URL} JWT_PRIVATE_KEY_FILE={JWT_PRIVATE_KEY_FILE} ...'
-# and add USER_PORT (dev 8005, test 28005) to dev-up.sh / test-all.sh.
+#	'cart    | CART_PORT    | services/cart/shop-cart       | cart    | MIGRATIONS_DIR=services/cart/migrations ...'
+# and add CART_PORT (dev 8001, test 28001) to dev-up.sh / test-all.sh.
 
 # The six services that own a database (role <svc>, database <svc>_db).
 SHOP_DB_SERVICES=(product user cart order payment email)
@@ -59,7 +60,7 @@ SYSTEM_PYTHON=/usr/bin/python3
 fleet_init() {
 	: "${STATE:?}" "${FLEET_NAME:?}" "${BUILD_DIR:?}"
 	local v
-	for v in GATEWAY_PORT PRODUCT_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT \
+	for v in GATEWAY_PORT PRODUCT_PORT USER_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT \
 		RABBIT_DIST_PORT EPMD_PORT REDIS_PORT SMTP_PORT; do
 		[[ ${!v:-} =~ ^[0-9]+$ ]] || die "$v must be a TCP port number (got '${!v:-}')"
 	done
@@ -136,20 +137,27 @@ fleet_packages() {
 			as_root systemctl disable --now "${new_services[@]}" || true
 		fi
 	fi
-	# The storefront's npm packages, once the storefront has a package.json.
-	if [[ -f $SHOP_ROOT/frontend/package.json ]]; then
-		if [[ ! -d $SHOP_ROOT/frontend/node_modules ||
-			$SHOP_ROOT/frontend/package.json -nt $SHOP_ROOT/frontend/node_modules ]]; then
-			say "installing the storefront's npm packages"
-			if [[ -f $SHOP_ROOT/frontend/package-lock.json ]]; then
-				(cd "$SHOP_ROOT/frontend" && npm ci --no-audit --no-fund)
-			else
-				(cd "$SHOP_ROOT/frontend" && npm install --no-audit --no-fund)
-			fi
-			touch "$SHOP_ROOT/frontend/node_modules"
+	# npm packages: the storefront's, and the integration tests' (ajv).
+	npm_install_in frontend storefront
+	npm_install_in tests/integration "integration tests'"
+}
+
+# npm_install_in DIR WHAT: npm ci (or install) in $SHOP_ROOT/DIR when it has
+# a package.json and node_modules is missing or older than it.
+npm_install_in() {
+	local d=$SHOP_ROOT/$1
+	[[ -f $d/package.json ]] || return 0
+	if [[ ! -d $d/node_modules || $d/package.json -nt $d/node_modules ||
+		(-f $d/package-lock.json && $d/package-lock.json -nt $d/node_modules) ]]; then
+		say "installing the $2 npm packages ($1)"
+		if [[ -f $d/package-lock.json ]]; then
+			(cd "$d" && npm ci --no-audit --no-fund)
 		else
-			say "storefront npm packages are installed"
+			(cd "$d" && npm install --no-audit --no-fund)
 		fi
+		touch "$d/node_modules"
+	else
+		say "$2 npm packages are installed ($1)"
 	fi
 }
 
@@ -640,11 +648,16 @@ fleet_daemons() {
 
 # ---------------------------------------------------------------- seed
 
+# The catalog, and the development accounts (paintest@example.com /
+# password123, admin@example.com / admin12345): development and tests only.
 fleet_seed() {
-	local seed=$SHOP_ROOT/services/product/seed/seed.sql
-	[[ -f $seed ]] || die "missing $seed"
-	PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$(db_url product)" -f "$seed"
-	say "applied $seed as role product"
+	local svc seed
+	for svc in product user; do
+		seed=$SHOP_ROOT/services/$svc/seed/seed.sql
+		[[ -f $seed ]] || die "missing $seed"
+		PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$(db_url "$svc")" -f "$seed"
+		say "applied ${seed#"$SHOP_ROOT"/} as role $svc"
+	done
 }
 
 # ---------------------------------------------------------------- env file
@@ -658,6 +671,7 @@ fleet_write_env() {
 		cat >"$STATE/fleet.env" <<-EOF
 			SHOP_GATEWAY_URL=http://127.0.0.1:$GATEWAY_PORT
 			SHOP_PRODUCT_URL=http://127.0.0.1:$PRODUCT_PORT
+			SHOP_USER_URL=http://127.0.0.1:$USER_PORT
 			SHOP_JWT_PRIVATE_KEY=$JWT_PRIVATE_KEY_FILE
 			SHOP_JWT_PUBLIC_KEY=$JWT_PUBLIC_KEY_FILE
 			SHOP_JWT_ISSUER=$JWT_ISSUER
@@ -670,6 +684,7 @@ fleet_write_env() {
 			SHOP_SMTP_PORT=$SMTP_PORT
 			SHOP_MAIL_DIR=$MAIL_DIR
 			SHOP_PRODUCT_DATABASE_URL=$(db_url product)
+			SHOP_USER_DATABASE_URL=$(db_url user)
 			SHOP_BUILD_DIR=$BUILD_DIR
 		EOF
 	)

@@ -52,6 +52,11 @@ const jwtPublicKeyPath =
 export const env = Object.freeze({
 	gatewayUrl: baseUrl('SHOP_GATEWAY_URL', 'http://127.0.0.1:9000'),
 	productUrl: baseUrl('SHOP_PRODUCT_URL', 'http://127.0.0.1:8004'),
+	// The user daemon, directly (dev 8005, test fleet 28005).
+	userUrl: baseUrl('SHOP_USER_URL', 'http://127.0.0.1:8005'),
+	// RabbitMQ's management HTTP API (guest/guest unless the URL carries
+	// user:password@), used to watch what the daemons publish.
+	rabbitMgmtUrl: baseUrl('SHOP_RABBITMQ_MGMT_URL', 'http://127.0.0.1:15672'),
 	jwtPrivateKeyPath,
 	jwtPublicKeyPath,
 	jwtIssuer: (process.env.SHOP_JWT_ISSUER ?? '').trim() || 'shop-user',
@@ -66,6 +71,8 @@ export function describeEnv() {
 	return [
 		`SHOP_GATEWAY_URL=${env.gatewayUrl}`,
 		`SHOP_PRODUCT_URL=${env.productUrl}`,
+		`SHOP_USER_URL=${env.userUrl}`,
+		`SHOP_RABBITMQ_MGMT_URL=${env.rabbitMgmtUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
 		`SHOP_JWT_PRIVATE_KEY=${env.jwtPrivateKeyPath}`,
 		`SHOP_JWT_ISSUER=${env.jwtIssuer}`,
 		`SHOP_JWT_AUDIENCE=${env.jwtAudience}`,
