@@ -15,10 +15,11 @@ import { show, assertJson, assertProblem, assertStatus, waitForHealthy, once, it
 import { decodeJwt, signingKeys, verifyES256 } from './lib/jwt.mjs';
 import {
 	SEED, assertAuthAnswer, assertUser, fetchJwks, guardedClient, login, loginMaxFailures, loginOk, me,
-	newEmail, newName, newPassword, registerUser, rememberSecret, tokenClaims, UUID_RE,
+	newEmail, newName, newPassword, registerUser, rememberSecret, secretsSent, tokenClaims, UUID_RE,
 } from './lib/users.mjs';
 import { acquireBrokerLock } from './lib/broker.mjs';
-import { BROKER_RE, isUp, readyEntries } from './lib/platform.mjs';
+import { BROKER_RE, isUp, logFilesOf, readyEntries } from './lib/platform.mjs';
+import fs from 'node:fs';
 
 const gw = guardedClient(env.gatewayUrl);
 const direct = guardedClient(env.userUrl);
@@ -590,5 +591,25 @@ describe('the user daemon as an operator sees it', () => {
 		const first = await me(gw, a.token);
 		const second = await me(direct, a.token);
 		assert.equal(second.created_at, first.created_at);
+	});
+});
+
+describe('logs', () => {
+	it('no log line of the user service or the gateway holds a password or a hash', async (t) => {
+		const files = [...logFilesOf('user'), ...logFilesOf('gateway')];
+		if (files.length === 0) {
+			t.skip(`no user or gateway log under ${env.stateDir}`);
+			return;
+		}
+		// Make sure this process has sent some passwords first.
+		const a = await registerUser(gw);
+		await loginOk(gw, a.email, a.password);
+		await login(gw, a.email, `${a.password}-wrong`);
+		const secrets = secretsSent();
+		for (const f of files) {
+			const text = fs.readFileSync(f, 'utf8');
+			for (const s of secrets) assert.ok(!text.includes(s), `${f} contains a password that was sent ('${s.slice(0, 10)}...')`);
+			assert.doesNotMatch(text, /\$argon2(id|i|d)\$/, `${f} contains an Argon2 hash`);
+		}
 	});
 });

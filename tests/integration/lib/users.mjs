@@ -44,6 +44,8 @@ export function rememberSecret(s) {
 	return s;
 }
 for (const s of Object.values(SEED)) rememberSecret(s.password);
+/** Every password this process sent so far (a copy). */
+export const secretsSent = () => [...secrets];
 
 /** Paths of every object key that looks like a password ("password", "password_hash", ...). */
 export function passwordKeys(value, at = '$') {
