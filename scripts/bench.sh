@@ -208,7 +208,9 @@ else
 fi
 
 # The gateway verifies tokens with a public key: the dev fleet's, else a
-# throw-away one (the proxy rows send no token).
+# throw-away one (the proxy rows send no token). Its rate limits are on (they
+# are part of its cost) but far above what wrk sends; with no Redis at
+# BENCH_REDIS_URL they fail open, which costs the same.
 BENCH_PUB=$ROOT/.state/dev/secrets/jwt_public.pem
 if [[ ! -r $BENCH_PUB ]]; then
 	BENCH_PUB=$STATE/jwt_public.pem
@@ -221,6 +223,7 @@ GW_PORT=$PORT
 env -i PATH="$PATH" HTTP_ADDRESS=127.0.0.1 HTTP_PORT="$GW_PORT" \
 	GATEWAY_THREADS="${GATEWAY_THREADS:-0}" LOG_LEVEL=warn \
 	JWT_PUBLIC_KEY_FILE="$BENCH_PUB" REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}" \
+	RATE_LIMIT_PER_ADDRESS=1000000000 RATE_LIMIT_PER_USER=1000000000 \
 	PRODUCT_UPSTREAMS="$UP_HOSTPORT" STATIC_DIR="$STATE/no-storefront" \
 	"$GATEWAY_BIN" >"$STATE/logs/gateway.log" 2>&1 &
 PIDS+=($!)

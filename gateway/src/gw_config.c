@@ -87,6 +87,21 @@ int gw_config_load(struct gw_config *c)
 	bad |= config_required_string("JWT_AUDIENCE", "shop", &c->jwt_audience);
 	bad |= config_required_string("REDIS_URL", "redis://127.0.0.1:6379/0",
 	                              &c->redis_url);
+	bad |= config_long("RATE_LIMIT_WINDOW_S", 10, 1, 86400,
+	                   &c->rate_limit_window_s);
+	bad |= config_long("RATE_LIMIT_PER_ADDRESS", 2000, 0, 1000000000,
+	                   &c->rate_limit_per_address);
+	bad |= config_long("RATE_LIMIT_PER_USER", 1000, 0, 1000000000,
+	                   &c->rate_limit_per_user);
+	bad |= config_long("RATE_LIMIT_SYNC_MS", 100, 10, 10000,
+	                   &c->rate_limit_sync_ms);
+	bad |= config_string("CORS_ORIGINS", "", &c->cors_origins);
+	if (c->cors_origins && cors_parse(&c->cors, c->cors_origins) < 0) {
+		reject("CORS_ORIGINS", c->cors_origins,
+		       "comma-separated origins, each scheme://host[:port] "
+		       "with http or https and no path");
+		bad = 1;
+	}
 	if (!bad && listen_address(c) < 0)
 		bad = 1;
 	return bad ? SHOP_EINVAL : 0;

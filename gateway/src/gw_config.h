@@ -1,6 +1,7 @@
 #ifndef GATEWAY_GW_CONFIG_H
 #define GATEWAY_GW_CONFIG_H
 
+#include "cors.h"
 #include "router.h"
 
 #include "shop/log.h"
@@ -36,6 +37,12 @@ struct gw_config {
 	const char *jwt_issuer;           /* JWT_ISSUER */
 	const char *jwt_audience;         /* JWT_AUDIENCE */
 	const char *redis_url;            /* REDIS_URL */
+	long rate_limit_window_s;         /* RATE_LIMIT_WINDOW_S */
+	long rate_limit_per_address;      /* RATE_LIMIT_PER_ADDRESS, 0 = off */
+	long rate_limit_per_user;         /* RATE_LIMIT_PER_USER, 0 = off */
+	long rate_limit_sync_ms;          /* RATE_LIMIT_SYNC_MS */
+	const char *cors_origins;         /* CORS_ORIGINS, as given */
+	struct cors cors;                 /* CORS_ORIGINS, parsed */
 };
 
 /*

@@ -81,6 +81,12 @@ static struct gw_request *request_get(struct worker *w)
 	r->auth_flags = 0;
 	r->auth = GW_AUTH_OK;
 	r->auth_why = NULL;
+	r->origin = NULL;
+	r->cors_request_method = false;
+	r->cors = CORS_NOT_PREFLIGHT;
+	r->rate_limited = false;
+	r->limit_kind = RL_ADDRESS;
+	r->retry_after = 0;
 	r->jti[0] = '\0';
 	r->exp = 0;
 	r->request_id[0] = '\0';
@@ -152,6 +158,16 @@ static void waiting_remove(struct worker *w, struct gw_request *r)
 
 static void add_common_headers(struct gw_request *r, struct MHD_Response *resp)
 {
+	const struct cors *cors = &r->w->gw->cfg->cors;
+
+	if (cors_enabled(cors)) {
+		struct cors_header h[CORS_HEADERS_MAX];
+		size_t n = cors_headers(cors, r->origin,
+		                        r->cors == CORS_PREFLIGHT_ALLOWED, h);
+
+		for (size_t i = 0; i < n; i++)
+			MHD_add_response_header(resp, h[i].name, h[i].value);
+	}
 	MHD_add_response_header(resp, "X-Request-ID", r->request_id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
@@ -248,6 +264,79 @@ static enum MHD_Result respond_unauthorized(struct gw_request *r)
 	                            gw_auth_challenge(r->auth));
 }
 
+/* 429: a limit of rate_limit.h is spent for this window; nothing went
+ * upstream. */
+static enum MHD_Result respond_rate_limited(struct gw_request *r)
+{
+	const struct rate_limit *rl = r->w->gw->rate_limit;
+	char detail[160], retry[16];
+
+	metrics_gw_rate_limited(r->limit_kind);
+	snprintf(retry, sizeof(retry), "%u", r->retry_after);
+	snprintf(detail, sizeof(detail),
+	         "too many requests %s: at most %lld per %lld s; retry in "
+	         "%u s",
+	         r->limit_kind == RL_USER ? "for this user"
+	                                  : "from this address",
+	         rate_limit_limit(rl, r->limit_kind), rate_limit_window(rl),
+	         r->retry_after);
+	slog_kv(SLOG_DEBUG, r->request_id, "rate limited",
+	        SLOG_S("limit", metrics_gw_rate_limit_label(r->limit_kind)),
+	        SLOG_I("retry_after", r->retry_after));
+	return respond_problem_with(r, 429, detail, MHD_HTTP_HEADER_RETRY_AFTER,
+	                            retry);
+}
+
+/* A preflight (cors.h), answered here before the token check and the rate
+ * limits: 204 with the CORS headers (add_common_headers()) for a listed
+ * origin, 403 for another. */
+static enum MHD_Result respond_preflight(struct gw_request *r)
+{
+	struct MHD_Response *resp;
+
+	if (r->cors == CORS_PREFLIGHT_REFUSED)
+		return respond_problem(r, 403,
+		                       "cross-origin requests from this origin "
+		                       "are not allowed");
+	resp = MHD_create_response_from_buffer(0, (void *)"",
+	                                       MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	return queue(r, 204, resp);
+}
+
+/* Counts the request against the limit of kind for id; false when the limit
+ * is spent (the request is then answered 429 once read). */
+static bool over_limit(struct gw_request *r, enum rl_kind kind, const void *id,
+                       size_t len)
+{
+	unsigned retry = rate_limit_admit(r->w->gw->rate_limit, kind, id, len,
+	                                  (long long)time(NULL));
+
+	if (!retry)
+		return false;
+	r->rate_limited = true;
+	r->limit_kind = kind;
+	r->retry_after = retry;
+	return true;
+}
+
+/* The per-address limit, on everything but /health, /ready and /metrics. */
+static bool address_over_limit(struct gw_request *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned char id[16];
+	size_t len;
+
+	if (!r->w->gw->rate_limit || r->route.kind == ROUTE_HEALTH ||
+	    r->route.kind == ROUTE_READY || r->route.kind == ROUTE_METRICS)
+		return false;
+	ci = MHD_get_connection_info(r->conn,
+	                             MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	len = rate_limit_address_id(ci ? ci->client_addr : NULL, id);
+	return len && over_limit(r, RL_ADDRESS, id, len);
+}
+
 static enum MHD_Result respond_too_large(struct gw_request *r)
 {
 	char detail[96];
@@ -309,6 +398,13 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
 		if (r->nauthorization++ == 0)
 			r->authorization = value;
 		break;
+	case REQH_ORIGIN:
+		if (!r->origin)
+			r->origin = value;
+		break;
+	case REQH_CORS_METHOD:
+		r->cors_request_method = true;
+		return MHD_YES;
 	default:
 		break;
 	}
@@ -693,6 +789,11 @@ static enum MHD_Result start_proxy(struct gw_request *r)
 			r->phase = PH_BODY;
 			return MHD_YES;
 		}
+		if (w->gw->rate_limit &&
+		    over_limit(r, RL_USER, claims.sub, strlen(claims.sub))) {
+			r->phase = PH_BODY; /* 429, likewise */
+			return MHD_YES;
+		}
 		if (r->auth_flags & ROUTE_AUTH_LOGOUT) {
 			memcpy(r->jti, claims.jti, sizeof(r->jti));
 			r->exp = claims.exp;
@@ -782,7 +883,14 @@ static enum MHD_Result on_headers(struct gw_request *r, const char *method)
 		return respond_problem(r, 400,
 		                       "the path has an invalid "
 		                       "percent-encoding");
-
+	/* a preflight carries no token and must not spend a budget: it is
+	 * answered here, and nothing else is done for it */
+	r->cors = cors_classify(&w->gw->cfg->cors, method, r->origin,
+	                        r->cors_request_method);
+	if (r->cors != CORS_NOT_PREFLIGHT || address_over_limit(r)) {
+		r->phase = PH_BODY; /* answered once read (and dropped) */
+		return MHD_YES;
+	}
 	if (r->route.kind == ROUTE_PROXY)
 		return start_proxy(r);
 	/* answered once the request is read: a response queued before that
@@ -832,7 +940,8 @@ static void on_body(struct gw_request *r, const char *data, size_t len)
 	if (r->body_seen > max)
 		r->body_too_large = true; /* read on, answer 413 at the end */
 	if (r->body_too_large || r->route.kind != ROUTE_PROXY ||
-	    r->auth != GW_AUTH_OK)
+	    r->auth != GW_AUTH_OK || r->rate_limited ||
+	    r->cors != CORS_NOT_PREFLIGHT)
 		return; /* nobody here reads a body */
 	if (gbuf_append(&r->body, data, len) < 0)
 		r->oom = true;
@@ -883,6 +992,10 @@ enum MHD_Result handler_access(void *cls, struct MHD_Connection *conn,
 				return MHD_NO;
 			return MHD_YES;
 		}
+		if (r->cors != CORS_NOT_PREFLIGHT)
+			return respond_preflight(r);
+		if (r->rate_limited)
+			return respond_rate_limited(r);
 		if (r->auth != GW_AUTH_OK)
 			return respond_unauthorized(r);
 		if (r->body_too_large)

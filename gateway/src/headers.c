@@ -11,9 +11,10 @@ enum req_header headers_classify_request(const char *name)
 			return REQH_HOST;
 		break;
 	case 6:
-		if (!strcasecmp(name, "Accept") ||
-		    !strcasecmp(name, "Cookie") || !strcasecmp(name, "Origin"))
+		if (!strcasecmp(name, "Accept") || !strcasecmp(name, "Cookie"))
 			return REQH_FORWARD;
+		if (!strcasecmp(name, "Origin"))
+			return REQH_ORIGIN;
 		break;
 	case 8:
 		if (!strcasecmp(name, "If-Match"))
@@ -55,6 +56,10 @@ enum req_header headers_classify_request(const char *name)
 		if (!strcasecmp(name, "If-Modified-Since"))
 			return REQH_FORWARD;
 		break;
+	case 29:
+		if (!strcasecmp(name, "Access-Control-Request-Method"))
+			return REQH_CORS_METHOD;
+		break;
 	default:
 		break;
 	}
@@ -63,7 +68,9 @@ enum req_header headers_classify_request(const char *name)
 
 bool headers_response_passed(const char *name)
 {
-	switch (strlen(name)) {
+	size_t len = strlen(name);
+
+	switch (len) {
 	case 2:
 		return strcasecmp(name, "TE") != 0;
 	case 4:
@@ -86,8 +93,11 @@ bool headers_response_passed(const char *name)
 	case 17:
 		return strcasecmp(name, "Transfer-Encoding") != 0;
 	case 22:
-		return strcasecmp(name, "X-Content-Type-Options") != 0;
+		return strcasecmp(name, "X-Content-Type-Options") != 0 &&
+		       strncasecmp(name, "Access-Control-", 15) != 0;
 	default:
-		return true;
+		/* Access-Control-Max-Age (22) up to -Allow-Credentials (32) */
+		return len < 22 ||
+		       strncasecmp(name, "Access-Control-", 15) != 0;
 	}
 }

@@ -22,12 +22,15 @@ enum req_header {
 	REQH_TRANSFER_ENCODING, /* likewise: bodies go upstream unchunked */
 	REQH_IF_NONE_MATCH,     /* passed, and used by the static files */
 	REQH_AUTHORIZATION,     /* passed as it is, and checked (gw_auth.h) */
+	REQH_ORIGIN,            /* passed, and noted for CORS (cors.h) */
+	REQH_CORS_METHOD,       /* Access-Control-Request-Method: noted */
 };
 
 /* Classifies a request header name (NUL-terminated). */
 enum req_header headers_classify_request(const char *name);
 
-/* True when a response header from an upstream is passed to the client. */
+/* True when a response header from an upstream is passed to the client.
+ * Access-Control-* headers never are: CORS is the gateway's (cors.h). */
 bool headers_response_passed(const char *name);
 
 #endif

@@ -7,8 +7,11 @@
 #include "gw_config.h"
 #include "health.h"
 #include "metrics_gw.h"
+#include "rate_limit.h"
+#include "rate_sync.h"
 #include "revocation.h"
 #include "revoked_set.h"
+#include "rl_redis.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -27,6 +30,8 @@
 #define MAX_WORKERS 256
 /* Clock skew allowed on exp, iat and nbf, as the services allow it. */
 #define JWT_LEEWAY_S 30
+/* The rate-limit syncer's Redis calls, each at most this long. */
+#define RATE_SYNC_TIMEOUT_MS 250
 
 static int load_upstreams(const struct gw_config *cfg, struct upstream_set *set)
 {
@@ -37,6 +42,42 @@ static int load_upstreams(const struct gw_config *cfg, struct upstream_set *set)
 		bad |= upstream_set_add_list(set, s, service_env(s),
 		                             cfg->upstreams[s]);
 	return bad;
+}
+
+/* The rate limits and their syncer, unless both limits are 0 (then *rl
+ * stays NULL). Returns 0, or 1 when something cannot start (logged). */
+static int start_rate_limits(const struct gw_config *cfg,
+                             struct rate_limit **rl, struct rate_sync **sync)
+{
+	struct rate_limit_options o = {
+	        .window_s = cfg->rate_limit_window_s,
+	        .limit = {cfg->rate_limit_per_address,
+	                  cfg->rate_limit_per_user},
+	};
+	struct rl_store store;
+	char where[300];
+
+	*rl = NULL;
+	*sync = NULL;
+	metrics_gw_rate_limit_init();
+	if (!o.limit[RL_ADDRESS] && !o.limit[RL_USER]) {
+		slog_info("rate limits are off (RATE_LIMIT_PER_ADDRESS and "
+		          "RATE_LIMIT_PER_USER are 0)");
+		return 0;
+	}
+	if (rate_limit_new(&o, rl) < 0)
+		goto fail;
+	/* the URL was checked by redis_pool_new() already */
+	if (rl_redis_new(cfg->redis_url, RATE_SYNC_TIMEOUT_MS, &store, where,
+	                 sizeof(where)) < 0)
+		goto fail;
+	if (rate_sync_new(*rl, store, cfg->rate_limit_sync_ms, where, sync) < 0)
+		goto fail;
+	metrics_on_render(metrics_gw_rate_limit_hook, *rl);
+	return rate_sync_start(*sync) < 0 ? 1 : 0;
+fail:
+	slog_error("cannot start the rate limits: out of memory");
+	return 1;
 }
 
 static void log_routes(const struct upstream_set *set)
@@ -65,6 +106,8 @@ int main(void)
 	struct jwt_verifier *verifier = NULL;
 	struct redis_pool *redis = NULL;
 	struct revocation *revocation = NULL;
+	struct rate_limit *rate_limit = NULL;
+	struct rate_sync *rate_sync = NULL;
 	struct gw_config cfg;
 	struct static_site site;
 	struct health_prober prober = {.wake_fd = -1};
@@ -113,6 +156,7 @@ int main(void)
 	gw.site = &site;
 	gw.auth.verifier = verifier;
 	gw.auth.revoked = &revoked;
+	gw.rate_limit = NULL;
 	log_routes(&upstreams);
 
 	/* the revoked set grows from Redis in threads of its own; the
@@ -124,6 +168,13 @@ int main(void)
 		rc = 1;
 		goto stop;
 	}
+	/* counted by the workers, shared through Redis by a thread of its
+	 * own: no worker ever waits for Redis */
+	if (start_rate_limits(&cfg, &rate_limit, &rate_sync)) {
+		rc = 1;
+		goto stop;
+	}
+	gw.rate_limit = rate_limit;
 
 	/* a first round now, so /ready is right from the first request */
 	health_probe_round(&upstreams, (unsigned)cfg.health_timeout_ms);
@@ -164,6 +215,8 @@ stop:
 	for (unsigned i = 0; i < nworkers; i++)
 		worker_free(workers[i]);
 	health_prober_stop(&prober);
+	rate_sync_free(rate_sync);
+	rate_limit_free(rate_limit);
 	revocation_stop(revocation);
 	revoked_set_release(&revoked);
 	redis_pool_free(redis);

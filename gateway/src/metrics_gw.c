@@ -129,3 +129,40 @@ void metrics_gw_revoked_hook(void *arg)
 	                         ""),
 	           (double)n);
 }
+
+static struct metric *rate_limited[RL_KIND_COUNT];
+
+const char *metrics_gw_rate_limit_label(enum rl_kind kind)
+{
+	return kind == RL_USER ? "user" : "address";
+}
+
+void metrics_gw_rate_limit_init(void)
+{
+	char labels[64];
+
+	for (int k = 0; k < RL_KIND_COUNT; k++) {
+		snprintf(labels, sizeof(labels), "limit=\"%s\"",
+		         metrics_gw_rate_limit_label(k));
+		rate_limited[k] = metrics_counter(
+		        "gateway_rate_limited_total",
+		        "Requests refused with 429, by the limit they hit",
+		        labels);
+	}
+}
+
+void metrics_gw_rate_limited(enum rl_kind kind)
+{
+	if ((unsigned)kind < RL_KIND_COUNT)
+		metric_add(rate_limited[kind], 1);
+}
+
+void metrics_gw_rate_limit_hook(void *arg)
+{
+	metric_set(metrics_gauge("gateway_rate_limit_keys",
+	                         "Client addresses and users the rate limits "
+	                         "count in this process (current and last "
+	                         "window)",
+	                         ""),
+	           (double)rate_limit_keys(arg));
+}

@@ -2,6 +2,7 @@
 #define GATEWAY_METRICS_GW_H
 
 #include "gw_auth.h"
+#include "rate_limit.h"
 #include "revoked_set.h"
 #include "upstream.h"
 
@@ -17,6 +18,9 @@
  *   gateway_auth_rejections_total{reason}         (missing|invalid|revoked)
  *   gateway_revoked_tokens                        (gauge, the set's size)
  *   gateway_revocation_live                       (gauge, revocation.c)
+ *   gateway_rate_limited_total{limit}             (address|user: 429s)
+ *   gateway_rate_limit_live                       (gauge, rate_sync.c)
+ *   gateway_rate_limit_keys                       (gauge, keys counted)
  * Looking a series up takes the registry's mutex, so each worker keeps the
  * handles it used in a small table of its own: the hot path is a hash probe
  * and an atomic add.
@@ -60,5 +64,19 @@ void metrics_gw_auth_rejection(enum gw_auth_result r);
 /* A metrics_on_render() hook: prunes the revoked set (arg) and sets
  * gateway_revoked_tokens to its size. */
 void metrics_gw_revoked_hook(void *arg);
+
+/* Creates the gateway_rate_limited_total series (at 0) and keeps their
+ * handles, as metrics_gw_auth_init() does. */
+void metrics_gw_rate_limit_init(void);
+
+/* Counts one 429 of the limit of kind. */
+void metrics_gw_rate_limited(enum rl_kind kind);
+
+/* The label of kind: "address" or "user". */
+const char *metrics_gw_rate_limit_label(enum rl_kind kind);
+
+/* A metrics_on_render() hook: sets gateway_rate_limit_keys to the size of
+ * the map (arg, a struct rate_limit). */
+void metrics_gw_rate_limit_hook(void *arg);
 
 #endif

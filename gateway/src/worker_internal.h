@@ -4,6 +4,7 @@
 /* Shared by worker.c (the loop) and handler.c (the libmicrohttpd callbacks);
  * no other module includes it. */
 
+#include "cors.h"
 #include "gateway.h"
 #include "gbuf.h"
 #include "metrics_gw.h"
@@ -52,6 +53,12 @@ struct gw_request {
 	unsigned auth_flags;        /* route_auth_lookup() of the request */
 	enum gw_auth_result auth;   /* GW_AUTH_OK unless refused */
 	const char *auth_why;       /* why it was refused (static, for logs) */
+	const char *origin;         /* borrowed: the first Origin header */
+	bool cors_request_method;   /* Access-Control-Request-Method seen */
+	enum cors_preflight cors;   /* a preflight? cors_classify() */
+	bool rate_limited;          /* answered 429 once the body is read */
+	enum rl_kind limit_kind;    /* the limit it hit */
+	unsigned retry_after;       /* seconds to the end of the window */
 	char jti[JWT_JTI_MAX];      /* a verified logout's token: revoked */
 	long long exp;              /* when its upstream answers 204 */
 	struct gbuf uri;            /* the raw request target, NUL-terminated */

@@ -31,6 +31,14 @@ static void test_request_headers(void **state)
 	                 REQH_CONTENT_LENGTH);
 	assert_int_equal(headers_classify_request("Transfer-Encoding"),
 	                 REQH_TRANSFER_ENCODING);
+	assert_int_equal(headers_classify_request("Origin"), REQH_ORIGIN);
+	assert_int_equal(headers_classify_request("origin"), REQH_ORIGIN);
+	assert_int_equal(
+	        headers_classify_request("Access-Control-Request-Method"),
+	        REQH_CORS_METHOD);
+	assert_int_equal(
+	        headers_classify_request("Access-Control-Request-Headers"),
+	        REQH_OTHER);
 	/* hop-by-hop and spoofable headers stay here */
 	assert_int_equal(headers_classify_request("Connection"), REQH_OTHER);
 	assert_int_equal(headers_classify_request("Keep-Alive"), REQH_OTHER);
@@ -67,6 +75,15 @@ static void test_response_headers(void **state)
 	assert_false(headers_response_passed("x-frame-options"));
 	assert_false(headers_response_passed("X-Content-Type-Options"));
 	assert_false(headers_response_passed("Referrer-Policy"));
+	/* CORS is the gateway's */
+	assert_false(headers_response_passed("Access-Control-Allow-Origin"));
+	assert_false(headers_response_passed("access-control-max-age"));
+	assert_false(headers_response_passed("Access-Control-Allow-Methods"));
+	assert_false(
+	        headers_response_passed("Access-Control-Allow-Credentials"));
+	assert_false(headers_response_passed("Access-Control-Expose-Headers"));
+	assert_true(headers_response_passed("Vary"));
+	assert_true(headers_response_passed("X-Access-Control-Something"));
 }
 
 int main(void)

@@ -9,13 +9,14 @@
 #   f  gateway protected route -> ceiling GET /api/users/me with a valid
 #            token: the gateway verifies it and looks its jti up among the
 #            revoked; f - e is what token verification adds per request
-#   g  fleet gateway -> user service      GET /api/users/me (real token)
-#   h  fleet gateway -> user service      POST /api/auth/login (Argon2id)
+#   g  gateway -> the fleet's user service  GET /api/users/me (real token)
+#   h  gateway -> the fleet's user service  POST /api/auth/login (Argon2id)
 #   mem  the user daemon's peak RSS during a burst of 50 concurrent logins
 #
-# e and f use a gateway started here on the dev fleet's public key and
-# Redis; g, h and mem need the dev fleet with its user service
-# (scripts/dev-up.sh).
+# Every row goes through a gateway started here on the dev fleet's public
+# key and Redis, with rate limits on but far above what wrk sends (the
+# fleet's own gateway would refuse a benchmark from one address); e and f
+# proxy to the ceiling daemon, g and h to the dev fleet's user service.
 
 bench_auth() {
 	local fleet_env=$ROOT/.state/dev/fleet.env pub redis_url user_url gw_url
@@ -56,20 +57,32 @@ bench_auth() {
 		PRODUCT_UPSTREAMS="127.0.0.1:$CEILING_PORT" USER_UPSTREAMS="127.0.0.1:$CEILING_PORT" \
 		STATIC_DIR="$STATE/no-storefront" JWT_PUBLIC_KEY_FILE="$pub" \
 		JWT_ISSUER=shop-user JWT_AUDIENCE=shop REDIS_URL="$redis_url" \
+		RATE_LIMIT_PER_ADDRESS=1000000000 RATE_LIMIT_PER_USER=1000000000 \
 		"$GATEWAY_BIN" >"$STATE/logs/gateway-auth.log" 2>&1 &
 	PIDS+=($!)
 	agw_pid=$!
 	wait_http "http://127.0.0.1:$agw_port/health"
+	# and one in front of the fleet's user service
+	free_port
+	local ugw_port=$PORT ugw_pid
+	env -i PATH="$PATH" HTTP_ADDRESS=127.0.0.1 HTTP_PORT="$ugw_port" \
+		GATEWAY_THREADS="${GATEWAY_THREADS:-0}" LOG_LEVEL=warn \
+		USER_UPSTREAMS="${user_url#http://}" \
+		STATIC_DIR="$STATE/no-storefront" JWT_PUBLIC_KEY_FILE="$pub" \
+		JWT_ISSUER=shop-user JWT_AUDIENCE=shop REDIS_URL="$redis_url" \
+		RATE_LIMIT_PER_ADDRESS=1000000000 RATE_LIMIT_PER_USER=1000000000 \
+		"$GATEWAY_BIN" >"$STATE/logs/gateway-user.log" 2>&1 &
+	PIDS+=($!)
+	ugw_pid=$!
+	wait_http "http://127.0.0.1:$ugw_port/health"
 
 	user_pid=$(cat "$ROOT/.state/dev/pids/user.pid" 2>/dev/null || true)
 	[[ -n $user_pid && -r /proc/$user_pid/stat ]] || user_pid=''
-	local gw_pid
-	gw_pid=$(cat "$ROOT/.state/dev/pids/gateway.pid" 2>/dev/null || true)
 
 	auth_row e "e gateway public" "$agw_pid" "http://127.0.0.1:$agw_port/api/products/6f1c2a9e-8d3b-4c57-9a0e-2b7d4f8c1e35" "$CONNS"
 	auth_row f "f gateway + token" "$agw_pid" "http://127.0.0.1:$agw_port/api/users/me" "$CONNS" \
 		-H "Authorization: Bearer $token"
-	auth_row g "g users/me (fleet)" "$gw_pid $user_pid" "$gw_url/api/users/me" "$CONNS" \
+	auth_row g "g users/me (fleet)" "$ugw_pid $user_pid" "http://127.0.0.1:$ugw_port/api/users/me" "$CONNS" \
 		-H "Authorization: Bearer $token"
 	local lua=$STATE/login.lua
 	cat >"$lua" <<-LUA
@@ -77,11 +90,11 @@ bench_auth() {
 		wrk.body = '$login_body'
 		wrk.headers["Content-Type"] = "application/json"
 	LUA
-	auth_row h "h login (fleet)" "$gw_pid $user_pid" "$gw_url/api/auth/login" 16 -s "$lua"
+	auth_row h "h login (fleet)" "$ugw_pid $user_pid" "http://127.0.0.1:$ugw_port/api/auth/login" 16 -s "$lua"
 
 	local mem_line='-'
 	if [[ -n $user_pid ]]; then
-		mem_line=$(login_burst_memory "$user_pid" "$gw_url" "$user_url")
+		mem_line=$(login_burst_memory "$user_pid" "http://127.0.0.1:$ugw_port" "$user_url")
 		printf '  %-22s %s\n' "login burst memory" "$mem_line"
 	fi
 

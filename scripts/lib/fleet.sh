@@ -15,6 +15,8 @@
 #   PG_FAST=1         fsync/synchronous_commit off (throw-away test clusters)
 #   DAEMON_START_TIMEOUT  seconds to wait for a daemon's /health (30)
 #   LOG_LEVEL         daemons' LOG_LEVEL (info)
+#   RATE_LIMIT_PER_ADDRESS / RATE_LIMIT_PER_USER  the gateway's limits per
+#                     10 s window (its defaults: 2000 / 1000)
 #
 # Every function is meant to run as (part of) a step: it writes its progress
 # to stdout (the step log) and fails on the first error.
@@ -32,7 +34,7 @@
 SHOP_DAEMONS=(
 	'product | PRODUCT_PORT | services/product/shop-product | product | MIGRATIONS_DIR=services/product/migrations REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 	'user    | USER_PORT    | services/user/shop-user       | user    | MIGRATIONS_DIR=services/user/migrations REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} JWT_PRIVATE_KEY_FILE={JWT_PRIVATE_KEY_FILE} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
-	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} STATIC_DIR=frontend/public REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
+	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} STATIC_DIR=frontend/public REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE} RATE_LIMIT_PER_ADDRESS={RATE_LIMIT_PER_ADDRESS} RATE_LIMIT_PER_USER={RATE_LIMIT_PER_USER}'
 )
 # Later daemons (ARCHITECTURE.md ports), one line each, e.g.:
 #	'cart    | CART_PORT    | services/cart/shop-cart       | cart    | MIGRATIONS_DIR=services/cart/migrations ...'
@@ -81,6 +83,8 @@ fleet_init() {
 	JWT_AUDIENCE=shop
 	DAEMON_START_TIMEOUT=${DAEMON_START_TIMEOUT:-30}
 	LOG_LEVEL=${LOG_LEVEL:-info}
+	RATE_LIMIT_PER_ADDRESS=${RATE_LIMIT_PER_ADDRESS:-2000}
+	RATE_LIMIT_PER_USER=${RATE_LIMIT_PER_USER:-1000}
 	mkdir -p "$STATE/logs" "$STATE/pids" "$STATE/run"
 }
 

@@ -129,9 +129,11 @@ static void resolve_sizes(struct user_config *c)
 	 * times (8 to 16 of 35-70 ms each) unless the CPU is starved: then
 	 * the timeout ends its wait. */
 	if (c->hash_max_queue == 0) {
-		c->hash_max_queue = 8 * c->hash_concurrency;
-		if (c->hash_max_queue < 32)
-			c->hash_max_queue = 32;
+		/* A burst of 50 concurrent sign-ins queues rather than
+		 * getting 503s (measured by scripts/bench.sh). */
+		c->hash_max_queue = 16 * c->hash_concurrency;
+		if (c->hash_max_queue < 64)
+			c->hash_max_queue = 64;
 	}
 	/* Hashing and queued requests each hold a thread; `cores` more stay
 	 * free for everything else. */

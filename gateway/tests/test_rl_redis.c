@@ -1,0 +1,130 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "rl_redis.h"
+
+#include "shop/error.h"
+#include "shop/util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void test_parse_url(void **state)
+{
+	struct rl_redis_url u;
+
+	(void)state;
+	assert_int_equal(rl_redis__parse_url("redis://127.0.0.1:6379/0", &u),
+	                 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 6379);
+	assert_int_equal(u.db, 0);
+	assert_null(u.user);
+	assert_null(u.password);
+	rl_redis__url_release(&u);
+
+	assert_int_equal(rl_redis__parse_url("redis://cache", &u), 0);
+	assert_string_equal(u.host, "cache");
+	assert_int_equal(u.port, 6379);
+	rl_redis__url_release(&u);
+
+	assert_int_equal(
+	        rl_redis__parse_url("redis://:p%40ss@localhost:7000/3", &u), 0);
+	assert_null(u.user);
+	assert_string_equal(u.password, "p@ss");
+	assert_string_equal(u.host, "localhost");
+	assert_int_equal(u.port, 7000);
+	assert_int_equal(u.db, 3);
+	rl_redis__url_release(&u);
+
+	assert_int_equal(
+	        rl_redis__parse_url("redis://gw:secret@[::1]:6380", &u), 0);
+	assert_string_equal(u.user, "gw");
+	assert_string_equal(u.password, "secret");
+	assert_string_equal(u.host, "::1");
+	assert_int_equal(u.port, 6380);
+	rl_redis__url_release(&u);
+
+	assert_int_equal(rl_redis__parse_url("http://localhost", &u),
+	                 SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://", &u), SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://h:0", &u), SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://h:70000", &u),
+	                 SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://h/x", &u), SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://user@h", &u),
+	                 SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://:%zz@h", &u),
+	                 SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://h?x=1", &u), SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url("redis://[::1", &u), SHOP_EINVAL);
+	assert_int_equal(rl_redis__parse_url(NULL, &u), SHOP_EINVAL);
+	rl_redis__url_release(NULL);
+}
+
+/* A port nothing listens on: bound, then closed. */
+static int closed_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void test_unreachable(void **state)
+{
+	struct rl_store store;
+	struct rl_item item = {
+	        .window = 1, .delta = 1, .kind = RL_USER, .len = 1, .id = "u"};
+	char url[64], where[128], why[256] = "";
+	int port = closed_port();
+	uint64_t t0;
+
+	(void)state;
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/2", port);
+	assert_int_equal(rl_redis_new(url, 100, &store, where, sizeof(where)),
+	                 0);
+	snprintf(url, sizeof(url), "127.0.0.1:%d/2", port);
+	assert_string_equal(where, url);
+	assert_int_equal(store.ops->ping(store.self, why, sizeof(why)),
+	                 SHOP_EUNAVAIL);
+	assert_true(why[0] != '\0');
+	/* within the retry interval: at once, without a connect */
+	why[0] = '\0';
+	t0 = shop_now_ns();
+	assert_int_equal(
+	        store.ops->push(store.self, &item, 1, 12, why, sizeof(why)),
+	        SHOP_EUNAVAIL);
+	assert_true(shop_now_ns() - t0 < 50000000ull);
+	assert_true(why[0] != '\0');
+	store.ops->free(store.self);
+	store.ops->free(NULL);
+
+	assert_int_equal(
+	        rl_redis_new("nope://x", 100, &store, where, sizeof(where)),
+	        SHOP_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_parse_url),
+	        cmocka_unit_test(test_unreachable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
