@@ -84,17 +84,23 @@ bench_auth() {
 		-H "Authorization: Bearer $token"
 	auth_row g "g users/me (fleet)" "$ugw_pid $user_pid" "http://127.0.0.1:$ugw_port/api/users/me" "$CONNS" \
 		-H "Authorization: Bearer $token"
+	# Login rotates over 50 accounts: the per-email throttle counts the
+	# attempts in flight, so 16 connections on one account would get 429s.
+	bench_accounts "http://127.0.0.1:$ugw_port" "$user_url"
 	local lua=$STATE/login.lua
-	cat >"$lua" <<-LUA
-		wrk.method = "POST"
-		wrk.body = '$login_body'
-		wrk.headers["Content-Type"] = "application/json"
+	cat >"$lua" <<-'LUA'
+		local n = 0
+		request = function()
+			n = n % 50 + 1
+			local body = string.format('{"email":"bench-%d@example.com","password":"bench-password-%d"}', n, n)
+			return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, body)
+		end
 	LUA
 	auth_row h "h login (fleet)" "$ugw_pid $user_pid" "http://127.0.0.1:$ugw_port/api/auth/login" 16 -s "$lua"
 
 	local mem_line='-'
 	if [[ -n $user_pid ]]; then
-		mem_line=$(login_burst_memory "$user_pid" "http://127.0.0.1:$ugw_port" "$user_url")
+		mem_line=$(login_burst_memory "$user_pid" "http://127.0.0.1:$ugw_port")
 		printf '  %-22s %s\n' "login burst memory" "$mem_line"
 	fi
 
@@ -144,27 +150,34 @@ auth_row() {
 		"$name" "$rps" "$p50" "$p99" "$cpu"
 }
 
-# login_burst_memory PID GATEWAY_URL: 50 accounts bench-<n>@example.com
-# (registered when missing; one account each, so that the per-email
-# throttle, which counts attempts in flight, plays no part), then, once no
-# hash is in flight, reset the daemon's peak RSS (clear_refs 5), fire the
-# 50 logins at once, and report the RSS before and the peak.
-login_burst_memory() {
-	local pid=$1 url=$2 user_url=$3 before peak codes n i
+# bench_accounts GATEWAY_URL USER_URL: the accounts bench-<n>@example.com
+# (n = 1..50, password bench-password-<n>), registered when missing; then
+# waits until no password hash is in flight in the user service.
+bench_accounts() {
+	local url=$1 user_url=$2 n i
 	for ((i = 1; i <= 50; i++)); do
 		printf '{"email":"bench-%d@example.com","password":"bench-password-%d","name":"Bench %d"}\n' "$i" "$i" "$i"
 	done >"$STATE/burst-register.jsonl"
 	xargs -P 8 -d '\n' -I{} curl -s -o /dev/null --max-time 60 -H 'Content-Type: application/json' \
 		-d {} "$url/api/auth/register" <"$STATE/burst-register.jsonl"
+	sed 's/,"name":"[^"]*"//' "$STATE/burst-register.jsonl" >"$STATE/burst-login.jsonl"
 	for ((i = 0; i < 100; i++)); do
 		n=$(curl -fs --max-time 2 "$user_url/metrics" |
 			awk '/^password_hash_(in_flight|queued) / { s += $2 } END { print s + 0 }')
 		[[ $n == 0 ]] && break
 		sleep 0.1
 	done
+}
+
+# login_burst_memory PID GATEWAY_URL: once no hash is in flight, reset the
+# user daemon's peak RSS (clear_refs 5), fire 50 logins of the 50 bench
+# accounts at once (one each, so the per-email throttle plays no part), and
+# report the RSS before and the peak.
+login_burst_memory() {
+	local pid=$1 url=$2 before peak codes
+	bench_accounts "$url" "$user_url"
 	echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
 	before=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
-	sed 's/,"name":"[^"]*"//' "$STATE/burst-register.jsonl" >"$STATE/burst-login.jsonl"
 	codes=$(xargs -P 50 -d '\n' -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 \
 		-H 'Content-Type: application/json' -d {} "$url/api/auth/login" <"$STATE/burst-login.jsonl" |
 		sort | uniq -c | awk '{ printf "%s%s x %s", sep, $2, $1; sep = ", " }')
