@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 /*
@@ -19,6 +20,11 @@
  * are serviced whenever the connection is used: a caller that keeps one
  * idle calls amqp_conn_service() at least every few seconds (the outbox
  * relay does on every poll).
+ *
+ * Consuming (amqp_conn_consume(), amqp_conn_receive(), amqp_conn_ack(),
+ * amqp_conn_reject()) serves shop/consumer.h: deliveries are read frame by
+ * frame along with everything else, so heartbeats, confirms and closes
+ * are handled the same way whichever call reads them.
  *
  * Log lines name the broker as 'amqp://host:port' (and the vhost when it
  * is not "/"): never the user or password of the URL.
@@ -148,6 +154,17 @@ int amqp_conn_service(struct amqp_conn *c);
 int amqp_topology_declare(struct amqp_conn *c);
 
 /*
+ * Declares, idempotently, one queue described like an entry of the table
+ * (q and its strings borrowed): its dead-letter queue "<name>.dlq" bound
+ * to shop.dlx, the queue itself with the arguments above, and its bindings
+ * on shop.events; the exchanges must exist (amqp_topology_declare()).
+ * For queues outside the table (tests); a table entry may be passed too.
+ * Returns as amqp_topology_declare().
+ */
+int amqp_topology_declare_queue(struct amqp_conn *c,
+                                const struct amqp_queue_def *q);
+
+/*
  * Outcome of one outgoing message (struct amqp_outgoing.result).
  */
 enum amqp_outcome {
@@ -203,5 +220,74 @@ struct amqp_outgoing {
  */
 int amqp_publish_batch(struct amqp_conn *c, struct amqp_outgoing *msgs,
                        size_t n, int timeout_ms);
+
+/* ---- consuming ---- */
+
+/* A delivery's body over this size is discarded as it arrives (the
+ * delivery comes with oversize set, for the caller to reject). */
+#define AMQP_MAX_BODY (8u << 20)
+
+/*
+ * One message delivered to the consumer of the connection (Basic.Deliver
+ * with its content). Everything is copied out of rabbitmq-c's buffers and
+ * belongs to the delivery: free it with amqp_delivery_free(). Its
+ * delivery_tag is valid only on the connection it came from.
+ */
+struct amqp_delivery {
+	uint64_t delivery_tag;
+	bool redelivered;
+	char *exchange;    /* never NULL ("" for the default exchange) */
+	char *routing_key; /* never NULL */
+	/* Properties; NULL when the message has none. */
+	char *message_id;
+	char *type;
+	char *correlation_id;
+	char *app_id;
+	char *traceparent; /* the `traceparent` header (a string) */
+	/* The x-delivery-count header quorum queues add on redeliveries;
+	 * 0 when absent. */
+	long delivery_count;
+	/* The body, NUL-terminated (the NUL not counted in len); NULL with
+	 * oversize set when it was over AMQP_MAX_BODY. */
+	char *body;
+	size_t len;
+	bool oversize;
+};
+
+/* Frees d and everything it holds. Accepts NULL. */
+void amqp_delivery_free(struct amqp_delivery *d);
+
+/*
+ * Starts consuming queue (borrowed) on the connection's channel: Basic.Qos
+ * with prefetch_count prefetch (>= 1, per consumer) then Basic.Consume
+ * with manual acknowledgements (no_ack = 0). One consumer per connection.
+ * Deliveries are then read by amqp_conn_receive() (amqp_conn_service()
+ * reads and keeps them too). Returns 0; SHOP_ERR when the broker refuses
+ * (e.g. "404 NOT_FOUND - no queue", in amqp_conn_error(); the connection
+ * is then dead); SHOP_EUNAVAIL; SHOP_EINVAL for a bad argument.
+ */
+int amqp_conn_consume(struct amqp_conn *c, const char *queue, int prefetch);
+
+/*
+ * Takes the next delivery: one already read, or one arriving within
+ * timeout_ms (0: only what the socket holds now). Services the heartbeats
+ * and the other frames like amqp_conn_service(). Returns 1 and *out
+ * (caller frees with amqp_delivery_free()), 0 when none came in time, or
+ * SHOP_EUNAVAIL when the connection is or went dead (amqp_conn_error();
+ * a Basic.Cancel from the broker, e.g. the queue was deleted, counts as
+ * dead too: reconnect and consume again). Deliveries not taken when the
+ * connection dies are freed with it; the broker redelivers them.
+ */
+int amqp_conn_receive(struct amqp_conn *c, int timeout_ms,
+                      struct amqp_delivery **out);
+
+/*
+ * Basic.Ack of one delivery tag / Basic.Reject of one (requeue false: the
+ * broker dead-letters it through the queue's x-dead-letter-exchange).
+ * Asynchronous: nothing is awaited. Returns 0, or SHOP_EUNAVAIL when the
+ * connection is dead (the broker then requeues every unacked delivery).
+ */
+int amqp_conn_ack(struct amqp_conn *c, uint64_t delivery_tag);
+int amqp_conn_reject(struct amqp_conn *c, uint64_t delivery_tag, bool requeue);
 
 #endif
