@@ -1,6 +1,7 @@
 #include "rl_redis.h"
 
 #include "shop/error.h"
+#include "shop/redis.h"
 #include "shop/util.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ static const char push_lua[] =
         "return r";
 
 struct rl_redis {
-	struct rl_redis_url url;
+	struct redis_url url;
 	int timeout_ms;
 	redisContext *ctx;    /* NULL while disconnected */
 	uint64_t retry_at_ns; /* no connect before, after a failed one */
@@ -41,130 +42,6 @@ struct rl_redis {
 	char ttl[24];
 	char nkeys[8];
 };
-
-/* ---- URL ---- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string; NULL on a bad escape or no
- * memory. */
-static char *pct_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1);
-	size_t o = 0;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-		    (lo = hexval(s[i + 2])) < 0) {
-			free(out);
-			return NULL;
-		}
-		out[o++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-void rl_redis__url_release(struct rl_redis_url *u)
-{
-	if (!u)
-		return;
-	free(u->host);
-	free(u->user);
-	free(u->password);
-	memset(u, 0, sizeof(*u));
-}
-
-int rl_redis__parse_url(const char *url, struct rl_redis_url *out)
-{
-	struct rl_redis_url u = {.port = 6379};
-	const char *p, *auth_end, *at = NULL, *host, *host_end, *colon;
-	long port = 6379, db = 0;
-	int rc = SHOP_EINVAL;
-
-	if (!url || strncmp(url, "redis://", 8) != 0)
-		return SHOP_EINVAL;
-	p = url + 8;
-	auth_end = p + strcspn(p, "/?#");
-	if (*auth_end == '?' || *auth_end == '#')
-		return SHOP_EINVAL;
-	for (const char *q = p; q < auth_end; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
-		const char *sep = memchr(p, ':', (size_t)(at - p));
-
-		if (!sep)
-			goto fail; /* a user without a password */
-		if (sep > p && !(u.user = pct_decode(p, (size_t)(sep - p))))
-			goto fail;
-		if (!(u.password = pct_decode(sep + 1, (size_t)(at - sep - 1))))
-			goto fail;
-		p = at + 1;
-	}
-	if (*p == '[') {
-		host = p + 1;
-		host_end = memchr(host, ']', (size_t)(auth_end - host));
-		if (!host_end)
-			goto fail;
-		colon = host_end + 1 < auth_end && host_end[1] == ':'
-		                ? host_end + 1
-		                : NULL;
-		if (!colon && host_end + 1 != auth_end)
-			goto fail;
-	} else {
-		host = p;
-		colon = memchr(p, ':', (size_t)(auth_end - p));
-		host_end = colon ? colon : auth_end;
-	}
-	if (host_end == host)
-		goto fail;
-	if (colon) {
-		char buf[8];
-		size_t n = (size_t)(auth_end - colon - 1);
-
-		if (n == 0 || n >= sizeof(buf))
-			goto fail;
-		memcpy(buf, colon + 1, n);
-		buf[n] = '\0';
-		if (shop_parse_long(buf, 1, 65535, &port) != 0)
-			goto fail;
-	}
-	if (*auth_end == '/' && auth_end[1] != '\0' &&
-	    shop_parse_long(auth_end + 1, 0, 1000000, &db) != 0)
-		goto fail;
-	u.host = strndup(host, (size_t)(host_end - host));
-	if (!u.host) {
-		rc = SHOP_ENOMEM;
-		goto fail;
-	}
-	u.port = (int)port;
-	u.db = db;
-	*out = u;
-	return 0;
-
-fail:
-	rl_redis__url_release(&u);
-	return rc;
-}
 
 /* ---- the connection ---- */
 
@@ -400,7 +277,7 @@ static void store_free(void *self)
 	if (!r)
 		return;
 	disconnect(r);
-	rl_redis__url_release(&r->url);
+	redis_url_release(&r->url);
 	free(r);
 }
 
@@ -418,7 +295,7 @@ int rl_redis_new(const char *url, int timeout_ms, struct rl_store *out,
 
 	if (!r)
 		return SHOP_ENOMEM;
-	rc = rl_redis__parse_url(url, &r->url);
+	rc = redis_url_parse(url, &r->url);
 	if (rc < 0) {
 		free(r);
 		return rc;

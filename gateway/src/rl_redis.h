@@ -16,23 +16,6 @@
  * per second.
  */
 
-struct rl_redis_url {
-	char *host;
-	int port;
-	char *user;     /* NULL when the URL has none */
-	char *password; /* NULL when the URL has none */
-	long db;
-};
-
-/*
- * Parses redis://[[user]:password@]host[:port][/db] (user and password
- * percent-encoded; [v6] hosts; port 6379 and db 0 by default) as the shared
- * client does. Returns 0 and *out (release with rl_redis__url_release()),
- * SHOP_EINVAL or SHOP_ENOMEM.
- */
-int rl_redis__parse_url(const char *url, struct rl_redis_url *out);
-void rl_redis__url_release(struct rl_redis_url *u);
-
 /*
  * A store for REDIS_URL url, each call bounded by timeout_ms (> 0). Connects
  * nothing yet. Returns 0 and *out (its ops->free frees it), SHOP_EINVAL for

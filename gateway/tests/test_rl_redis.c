@@ -16,59 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void test_parse_url(void **state)
-{
-	struct rl_redis_url u;
-
-	(void)state;
-	assert_int_equal(rl_redis__parse_url("redis://127.0.0.1:6379/0", &u),
-	                 0);
-	assert_string_equal(u.host, "127.0.0.1");
-	assert_int_equal(u.port, 6379);
-	assert_int_equal(u.db, 0);
-	assert_null(u.user);
-	assert_null(u.password);
-	rl_redis__url_release(&u);
-
-	assert_int_equal(rl_redis__parse_url("redis://cache", &u), 0);
-	assert_string_equal(u.host, "cache");
-	assert_int_equal(u.port, 6379);
-	rl_redis__url_release(&u);
-
-	assert_int_equal(
-	        rl_redis__parse_url("redis://:p%40ss@localhost:7000/3", &u), 0);
-	assert_null(u.user);
-	assert_string_equal(u.password, "p@ss");
-	assert_string_equal(u.host, "localhost");
-	assert_int_equal(u.port, 7000);
-	assert_int_equal(u.db, 3);
-	rl_redis__url_release(&u);
-
-	assert_int_equal(
-	        rl_redis__parse_url("redis://gw:secret@[::1]:6380", &u), 0);
-	assert_string_equal(u.user, "gw");
-	assert_string_equal(u.password, "secret");
-	assert_string_equal(u.host, "::1");
-	assert_int_equal(u.port, 6380);
-	rl_redis__url_release(&u);
-
-	assert_int_equal(rl_redis__parse_url("http://localhost", &u),
-	                 SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://", &u), SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://h:0", &u), SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://h:70000", &u),
-	                 SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://h/x", &u), SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://user@h", &u),
-	                 SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://:%zz@h", &u),
-	                 SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://h?x=1", &u), SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url("redis://[::1", &u), SHOP_EINVAL);
-	assert_int_equal(rl_redis__parse_url(NULL, &u), SHOP_EINVAL);
-	rl_redis__url_release(NULL);
-}
-
 /* A port nothing listens on: bound, then closed. */
 static int closed_port(void)
 {
@@ -122,7 +69,6 @@ static void test_unreachable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_url),
 	        cmocka_unit_test(test_unreachable),
 	};
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pipe2 */
 #include "shop/consumer.h"
 
 #include "shop/amqp.h"
@@ -800,16 +801,6 @@ static void *consumer_main(void *arg)
 
 /* ---- the API ---- */
 
-static int set_nonblock_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-		return -1;
-	return 0;
-}
-
 static void consumer_release(struct consumer *c)
 {
 	if (c->wake[0] >= 0)
@@ -945,8 +936,7 @@ int consumer_start(const struct consumer_options *opt, struct consumer **out)
 	register_metrics(c);
 
 	rc = SHOP_ERR;
-	if (pipe(c->wake) != 0 || set_nonblock_cloexec(c->wake[0]) != 0 ||
-	    set_nonblock_cloexec(c->wake[1]) != 0) {
+	if (pipe2(c->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
 		slog_error("cannot start the consumer of '%s': pipe: %s",
 		           c->queue_name, strerror(errno));
 		goto fail;

@@ -209,28 +209,6 @@ close_dir:
 	return rc;
 }
 
-/* The database name to log: the conninfo's dbname or user, never all of it. */
-static int target_name(const char *conninfo, char *out, size_t cap)
-{
-	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
-	const char *db = NULL, *user = NULL;
-
-	if (!opts) {
-		PQfreemem(err);
-		return SHOP_EINVAL;
-	}
-	for (PQconninfoOption *o = opts; o->keyword; o++) {
-		if (strcmp(o->keyword, "dbname") == 0 && o->val && *o->val)
-			db = o->val;
-		else if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
-			user = o->val;
-	}
-	snprintf(out, cap, "%s", db ? db : user ? user : "database");
-	PQconninfoFree(opts);
-	return 0;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000,
@@ -515,7 +493,7 @@ static int run_plan(const char *conninfo, const char *service,
 
 	if (!plain_identifier(table))
 		BUG("migration table '%s' is not a plain identifier", table);
-	if (target_name(conninfo, db, sizeof(db)) != 0) {
+	if (pg__conninfo_name(conninfo, db, sizeof(db)) != 0) {
 		slog_error("cannot parse the connection string of '%s'",
 		           service);
 		return SHOP_EINVAL;
@@ -603,7 +581,7 @@ int migrate__run(const char *conninfo, const char *dir, const char *service,
 
 	if (!conninfo || !dir || !service || !*service)
 		BUG("migrate_run needs a conninfo, a directory and a service");
-	if (target_name(conninfo, db, sizeof(db)) != 0) {
+	if (pg__conninfo_name(conninfo, db, sizeof(db)) != 0) {
 		slog_error("cannot parse the connection string of '%s'",
 		           service);
 		return SHOP_EINVAL;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pipe2 */
 #include "shop/outbox.h"
 
 #include "shop/amqp.h"
@@ -5,6 +6,8 @@
 #include "shop/log.h"
 #include "shop/metrics.h"
 #include "shop/util.h"
+
+#include "pg_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,23 +100,6 @@ struct outbox_relay {
 	struct metric *failures, *backlog, *connected;
 };
 
-static void one_line(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-
-	for (; src && *src && n + 1 < cap; src++) {
-		char ch = *src == '\n' || *src == '\t' || *src == '\r' ? ' '
-		                                                       : *src;
-
-		if (ch == ' ' && (n == 0 || dst[n - 1] == ' '))
-			continue;
-		dst[n++] = ch;
-	}
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
-}
-
 static void quiet_notice(void *arg, const char *message)
 {
 	(void)arg;
@@ -186,7 +172,7 @@ static void pg_failed(struct outbox_relay *r, const char *what)
 {
 	char err[512], msg[600];
 
-	one_line(err, sizeof(err), r->pg ? PQerrorMessage(r->pg) : "");
+	pg__one_line(err, sizeof(err), r->pg ? PQerrorMessage(r->pg) : "");
 	if (strcmp(what, "connect") == 0) /* the message says it already */
 		snprintf(msg, sizeof(msg), "%s", *err ? err : "failed");
 	else
@@ -212,7 +198,7 @@ static int pg_ok(struct outbox_relay *r, PGresult *res, const char *what,
 	if (res && PQstatus(r->pg) != CONNECTION_BAD) {
 		char err[512], msg[600];
 
-		one_line(err, sizeof(err), PQresultErrorMessage(res));
+		pg__one_line(err, sizeof(err), PQresultErrorMessage(res));
 		snprintf(msg, sizeof(msg), "%s: %s", what, err);
 		PQclear(res);
 		pg_close(r);
@@ -633,38 +619,6 @@ static char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* The database name for log lines: dbname or user, never the conninfo. */
-static int db_name(const char *conninfo, char *out, size_t cap)
-{
-	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
-	const char *db = NULL, *user = NULL;
-
-	if (!opts) {
-		PQfreemem(err);
-		return SHOP_EINVAL;
-	}
-	for (PQconninfoOption *o = opts; o->keyword; o++) {
-		if (strcmp(o->keyword, "dbname") == 0 && o->val && *o->val)
-			db = o->val;
-		else if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
-			user = o->val;
-	}
-	snprintf(out, cap, "%s", db ? db : user ? user : "database");
-	PQconninfoFree(opts);
-	return 0;
-}
-
-static int set_nonblock_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-		return -1;
-	return 0;
-}
-
 static void relay_release(struct outbox_relay *r)
 {
 	if (r->wake[0] >= 0)
@@ -699,7 +653,8 @@ int outbox_relay_start(const struct outbox_relay_options *opt,
 	r->wake[0] = r->wake[1] = -1;
 	rc = amqp_url_check(opt->amqp_url, r->broker, sizeof(r->broker));
 	if (rc == 0)
-		rc = db_name(opt->conninfo, r->db_name, sizeof(r->db_name));
+		rc = pg__conninfo_name(opt->conninfo, r->db_name,
+		                       sizeof(r->db_name));
 	if (rc) {
 		if (rc == SHOP_EINVAL)
 			slog_error("cannot start the outbox relay of '%s': "
@@ -742,8 +697,7 @@ int outbox_relay_start(const struct outbox_relay_options *opt,
 	metric_set(r->connected, 0);
 
 	rc = SHOP_ERR;
-	if (pipe(r->wake) != 0 || set_nonblock_cloexec(r->wake[0]) != 0 ||
-	    set_nonblock_cloexec(r->wake[1]) != 0) {
+	if (pipe2(r->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
 		slog_error("cannot start the outbox relay of '%s': pipe: %s",
 		           opt->service, strerror(errno));
 		goto fail;

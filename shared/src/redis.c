@@ -119,13 +119,24 @@ static char *pct_decode(const char *s, size_t n)
 	return out;
 }
 
-/* Fills host, port, db, user, password of r from url. */
-static int parse_url(struct redis_pool *r, const char *url)
+void redis_url_release(struct redis_url *u)
 {
+	if (!u)
+		return;
+	free(u->host);
+	free(u->user);
+	free(u->password);
+	memset(u, 0, sizeof(*u));
+}
+
+int redis_url_parse(const char *url, struct redis_url *out)
+{
+	struct redis_url u = {.port = 6379};
 	const char *p, *auth_end, *at = NULL, *host, *host_end, *colon;
 	long port = 6379, db = 0;
+	int rc = SHOP_EINVAL;
 
-	if (strncmp(url, "redis://", 8) != 0)
+	if (!url || strncmp(url, "redis://", 8) != 0)
 		return SHOP_EINVAL;
 	p = url + 8;
 	auth_end = p + strcspn(p, "/?#");
@@ -138,50 +149,72 @@ static int parse_url(struct redis_pool *r, const char *url)
 		const char *sep = memchr(p, ':', (size_t)(at - p));
 
 		if (!sep)
-			return SHOP_EINVAL; /* a user without a password */
-		if (sep > p && !(r->user = pct_decode(p, (size_t)(sep - p))))
-			return SHOP_EINVAL;
-		if (!(r->password =
-		              pct_decode(sep + 1, (size_t)(at - sep - 1))))
-			return SHOP_EINVAL;
+			goto fail; /* a user without a password */
+		if (sep > p && !(u.user = pct_decode(p, (size_t)(sep - p))))
+			goto fail;
+		if (!(u.password = pct_decode(sep + 1, (size_t)(at - sep - 1))))
+			goto fail;
 		p = at + 1;
 	}
 	if (*p == '[') {
 		host = p + 1;
 		host_end = memchr(host, ']', (size_t)(auth_end - host));
 		if (!host_end)
-			return SHOP_EINVAL;
+			goto fail;
 		colon = host_end + 1 < auth_end && host_end[1] == ':'
 		                ? host_end + 1
 		                : NULL;
 		if (!colon && host_end + 1 != auth_end)
-			return SHOP_EINVAL;
+			goto fail;
 	} else {
 		host = p;
 		colon = memchr(p, ':', (size_t)(auth_end - p));
 		host_end = colon ? colon : auth_end;
 	}
 	if (host_end == host)
-		return SHOP_EINVAL;
+		goto fail;
 	if (colon) {
 		char buf[8];
 		size_t n = (size_t)(auth_end - colon - 1);
 
 		if (n == 0 || n >= sizeof(buf))
-			return SHOP_EINVAL;
+			goto fail;
 		memcpy(buf, colon + 1, n);
 		buf[n] = '\0';
 		if (shop_parse_long(buf, 1, 65535, &port) != 0)
-			return SHOP_EINVAL;
+			goto fail;
 	}
 	if (*auth_end == '/' && auth_end[1] != '\0' &&
 	    shop_parse_long(auth_end + 1, 0, 1000000, &db) != 0)
-		return SHOP_EINVAL;
-	r->host = strndup(host, (size_t)(host_end - host));
-	if (!r->host)
-		return SHOP_ENOMEM;
-	r->port = (int)port;
-	r->db = db;
+		goto fail;
+	u.host = strndup(host, (size_t)(host_end - host));
+	if (!u.host) {
+		rc = SHOP_ENOMEM;
+		goto fail;
+	}
+	u.port = (int)port;
+	u.db = db;
+	*out = u;
+	return 0;
+
+fail:
+	redis_url_release(&u);
+	return rc;
+}
+
+/* Fills host, port, db, user, password of r from url. */
+static int parse_url(struct redis_pool *r, const char *url)
+{
+	struct redis_url u;
+	int rc = redis_url_parse(url, &u);
+
+	if (rc)
+		return rc;
+	r->host = u.host;
+	r->port = u.port;
+	r->db = u.db;
+	r->user = u.user;
+	r->password = u.password;
 	return 0;
 }
 

@@ -407,6 +407,54 @@ static void test_url_parsing(void **state)
 	redis_pool_free(NULL);
 }
 
+static void test_url_parse_fields(void **state)
+{
+	struct redis_url u;
+
+	(void)state;
+	assert_int_equal(redis_url_parse("redis://127.0.0.1:6379/0", &u), 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 6379);
+	assert_int_equal(u.db, 0);
+	assert_null(u.user);
+	assert_null(u.password);
+	redis_url_release(&u);
+
+	assert_int_equal(redis_url_parse("redis://cache", &u), 0);
+	assert_string_equal(u.host, "cache");
+	assert_int_equal(u.port, 6379);
+	redis_url_release(&u);
+
+	assert_int_equal(
+	        redis_url_parse("redis://:p%40ss@localhost:7000/3", &u), 0);
+	assert_null(u.user);
+	assert_string_equal(u.password, "p@ss");
+	assert_string_equal(u.host, "localhost");
+	assert_int_equal(u.port, 7000);
+	assert_int_equal(u.db, 3);
+	redis_url_release(&u);
+
+	assert_int_equal(redis_url_parse("redis://gw:secret@[::1]:6380", &u),
+	                 0);
+	assert_string_equal(u.user, "gw");
+	assert_string_equal(u.password, "secret");
+	assert_string_equal(u.host, "::1");
+	assert_int_equal(u.port, 6380);
+	redis_url_release(&u);
+
+	assert_int_equal(redis_url_parse("http://localhost", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://h:0", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://h:70000", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://h/x", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://user@h", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://:%zz@h", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://h?x=1", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse("redis://[::1", &u), SHOP_EINVAL);
+	assert_int_equal(redis_url_parse(NULL, &u), SHOP_EINVAL);
+	redis_url_release(NULL);
+}
+
 /* A port nothing listens on: bound, then closed. */
 static int closed_port(void)
 {
@@ -659,6 +707,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_url_parsing),
+	        cmocka_unit_test(test_url_parse_fields),
 	        cmocka_unit_test(test_closed_port_fails_fast),
 	        cmocka_unit_test(test_silent_server_times_out_then_fails_fast),
 	        cmocka_unit_test(test_recovers_when_server_comes_back),

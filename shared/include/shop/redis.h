@@ -33,6 +33,27 @@
  * it (http_block_signals()); any other caller must block or ignore it.
  */
 
+/* A parsed redis:// URL. The strings are owned by the struct. */
+struct redis_url {
+	char *host;
+	int port;       /* 6379 by default */
+	long db;        /* 0 by default */
+	char *user;     /* NULL when the URL has none */
+	char *password; /* NULL when the URL has none */
+};
+
+/*
+ * Parses redis://[[user]:password@]host[:port][/db] (user and password
+ * percent-encoded; [v6] hosts). Returns 0 and *out (release with
+ * redis_url_release()), SHOP_EINVAL for anything else (out untouched), or
+ * SHOP_ENOMEM. For clients outside the pool (the gateway's rate-limit
+ * syncer, which pipelines on its own hiredis connection).
+ */
+int redis_url_parse(const char *url, struct redis_url *out);
+
+/* Frees the strings of u and zeroes it. Accepts NULL. */
+void redis_url_release(struct redis_url *u);
+
 struct redis_pool;
 
 struct redis_pool_options {
