@@ -29,7 +29,6 @@
 
 #define MAX_WORKERS 256
 /* Clock skew allowed on exp, iat and nbf, as the services allow it. */
-#define JWT_LEEWAY_S 30
 /* The rate-limit syncer's Redis calls, each at most this long. */
 #define RATE_SYNC_TIMEOUT_MS 250
 

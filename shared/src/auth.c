@@ -4,6 +4,7 @@
 #include "shop/log.h"
 #include "shop/metrics.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,17 +30,19 @@ int auth_revoke(struct redis_pool *r, const char *jti, long long exp)
 {
 	char key[sizeof(AUTH_REVOKED_PREFIX) + JWT_JTI_MAX];
 	char msg[JWT_JTI_MAX + 32];
-	long long ttl = exp - (long long)time(NULL);
+	/* Verifiers accept a token until exp + JWT_LEEWAY_S: the key lives
+	 * that long, plus a margin for clocks that disagree a little more. */
+	long long ttl = exp - (long long)time(NULL) + JWT_LEEWAY_S + 30;
 	int rc, n;
 
 	if (!jti_valid(jti))
 		return SHOP_EINVAL;
 	if (ttl <= 0)
-		return 0;
-	/* Kept a minute past exp: verifiers allow some clock skew. */
-	ttl += 60;
+		return 0; /* refused everywhere already */
+	if (ttl > INT_MAX)
+		return SHOP_EINVAL;
 	snprintf(key, sizeof(key), "%s%s", AUTH_REVOKED_PREFIX, jti);
-	rc = redis_set(r, key, "1", 1, ttl > 86400 ? 86400 : (int)ttl);
+	rc = redis_set(r, key, "1", 1, (int)ttl);
 	if (rc)
 		return rc;
 	n = snprintf(msg, sizeof(msg), "%s %lld", jti, exp);

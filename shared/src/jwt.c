@@ -32,7 +32,9 @@
  * than the rest of a request (ECDSA P-256 verification), and a client sends
  * the same token for up to 15 minutes, so a hit only re-checks the times
  * (exp, iat, nbf) against the clock. Only valid tokens enter, so nobody can
- * fill it without tokens the issuer signed. One mutex per stripe of slots.
+ * fill it without tokens the issuer signed (one token has at most two
+ * spellings: ECDSA's (r, s) and (r, n - s); base64url is canonical). One mutex
+ * per stripe of slots.
  */
 #define JWT_CACHE_STRIPES 64
 
@@ -119,6 +121,11 @@ static long b64_decode(const char *s, size_t n, bool url, unsigned char *out,
 	}
 	if (bits >= 6 || pad > 2) /* a lone trailing character */
 		return -1;
+	/* JWS segments are canonical: the unused low bits of the last
+	 * character must be zero, or one signature would have several
+	 * spellings (and one token several cache entries). */
+	if (url && acc != 0)
+		return -1;
 	return (long)o;
 }
 
@@ -149,9 +156,8 @@ close_file:
 }
 
 /* True when pem holds exactly a P-256 public key (not a private key, not
- * RSA, not another curve). */
-/* True when pem holds a P-256 SubjectPublicKeyInfo; its DER is then in
- * der (P256_SPKI_LEN + 1 bytes of room). */
+ * RSA, not another curve); its DER is then in der (P256_SPKI_LEN + 1 bytes
+ * of room). */
 static bool is_p256_public_pem(const char *pem, unsigned char *der)
 {
 	static const char begin[] = "-----BEGIN PUBLIC KEY-----";
@@ -193,6 +199,8 @@ int jwt_verifier_new(const char *public_key_pem_path, const char *issuer,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return SHOP_ENOMEM;
+	for (int i = 0; i < JWT_CACHE_STRIPES; i++)
+		pthread_mutex_init(&v->stripes[i], NULL);
 	pem = read_small_file(public_key_pem_path, &len);
 	if (!pem) {
 		slog_error("cannot read public key '%s': %s",
@@ -214,8 +222,6 @@ int jwt_verifier_new(const char *public_key_pem_path, const char *issuer,
 	if (!v->issuer || !v->audience)
 		goto fail;
 	v->leeway = leeway_seconds;
-	for (int i = 0; i < JWT_CACHE_STRIPES; i++)
-		pthread_mutex_init(&v->stripes[i], NULL);
 	if (shop_random_bytes(&v->seed, sizeof(v->seed)) < 0)
 		v->seed = shop_now_ns();
 	v->hits = metrics_counter("jwt_cache_hits_total",
@@ -244,6 +250,8 @@ void jwt_verifier_free(struct jwt_verifier *v)
 	for (size_t i = 0; i < v->cache_size; i++)
 		free(v->cache[i].token);
 	free(v->cache);
+	for (int i = 0; i < JWT_CACHE_STRIPES; i++)
+		pthread_mutex_destroy(&v->stripes[i]);
 	EVP_PKEY_free(v->key);
 	free(v->issuer);
 	free(v->audience);

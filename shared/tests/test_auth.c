@@ -165,8 +165,15 @@ static void test_revoke_edge_cases(void **state)
 	need_redis();
 	r = pool(redis_url);
 	shop_uuid_v4(jti);
-	/* An expired token needs no entry. */
+	/* Past exp but inside the verifiers' leeway: still revoked. */
 	assert_int_equal(auth_revoke(r, jti, (long long)time(NULL) - 5), 0);
+	assert_int_equal(auth_is_revoked(r, jti, &revoked), 0);
+	assert_true(revoked);
+	/* Refused everywhere already: no entry needed. */
+	shop_uuid_v4(jti);
+	assert_int_equal(
+	        auth_revoke(r, jti, (long long)time(NULL) - JWT_LEEWAY_S - 120),
+	        0);
 	assert_int_equal(auth_is_revoked(r, jti, &revoked), 0);
 	assert_false(revoked);
 	assert_int_equal(auth_revoke(r, "", 4102444800LL), SHOP_EINVAL);

@@ -620,6 +620,29 @@ static void test_cache_hits_recheck_time_and_compare_whole_token(void **state)
 	free(token);
 }
 
+static void test_signature_spelling_is_canonical(void **state)
+{
+	char *token = good_token("", "");
+	size_t n = strlen(token);
+	struct jwt_claims c;
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk"
+	                               "lmnopqrstuvwxyz0123456789-_";
+	const char *pos;
+	int v;
+
+	(void)state;
+	assert_int_equal(jwt_verify(verifier, token, &c, NULL), 0);
+	/* 64 bytes are 86 characters: the last one carries 2 unused bits.
+	 * Setting one of them spells the same bytes otherwise. */
+	pos = strchr(alphabet, token[n - 1]);
+	assert_non_null(pos);
+	v = (int)(pos - alphabet);
+	assert_int_equal(v & 3, 0);
+	token[n - 1] = alphabet[v | 1];
+	expect_rejected(token, "bad signature");
+	free(token);
+}
+
 #define T(f) cmocka_unit_test_setup(f, need_openssl)
 
 int main(void)
@@ -640,6 +663,7 @@ int main(void)
 	        T(test_verifier_new_checks_key),
 	        T(test_concurrent_verifies),
 	        T(test_cache_hits_recheck_time_and_compare_whole_token),
+	        T(test_signature_spelling_is_canonical),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -176,7 +176,7 @@ int main(void)
 	}
 
 	if (jwt_verifier_new(cfg.jwt_public_key_file, cfg.jwt_issuer,
-	                     cfg.jwt_audience, 30, &jwt) < 0)
+	                     cfg.jwt_audience, JWT_LEEWAY_S, &jwt) < 0)
 		goto out;
 
 	catalog_init(&catalog, repo, cache);

@@ -347,7 +347,7 @@ int main(int argc, char **argv)
 	if (!issuer.ops)
 		goto out;
 	if (jwt_verifier_new(cfg.jwt_public_key_file, cfg.jwt_issuer,
-	                     cfg.jwt_audience, 30, &verifier) < 0 ||
+	                     cfg.jwt_audience, JWT_LEEWAY_S, &verifier) < 0 ||
 	    self_test_tokens(issuer, verifier) < 0)
 		goto out;
 	exit_code = 1;

@@ -26,10 +26,11 @@
 
 /*
  * Marks the token jti (exp its expiry, seconds since the epoch) revoked
- * until it expires, and announces it on AUTH_REVOKED_CHANNEL. A token that
- * has already expired needs nothing and returns 0. Returns 0, SHOP_EINVAL
- * for an empty or over-long jti, or a redis error (SHOP_EUNAVAIL when
- * Redis is down: the caller answers 503, the token stays valid).
+ * until no verifier accepts it any more (exp + JWT_LEEWAY_S, plus a
+ * margin), and announces it on AUTH_REVOKED_CHANNEL. A token past that
+ * needs nothing and returns 0. Returns 0, SHOP_EINVAL for an empty or
+ * over-long jti (or an exp absurdly far away), or a redis error (SHOP_EUNAVAIL
+ * when Redis is down: the caller answers 503, the token stays valid).
  */
 int auth_revoke(struct redis_pool *r, const char *jti, long long exp);
 

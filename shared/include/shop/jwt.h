@@ -17,6 +17,10 @@
  * role are checked here.
  */
 
+/* The clock skew every verifier of the fleet allows on exp, iat and nbf;
+ * a revoked token must stay revoked at least this long past its exp. */
+#define JWT_LEEWAY_S 30
+
 #define JWT_SUB_MAX   64
 #define JWT_EMAIL_MAX 256
 #define JWT_ROLE_MAX  16
