@@ -52,6 +52,10 @@ static bool origin_valid(const char *s, size_t n, char *out)
 		}
 		if (digits == 0 || port < 1 || port > 65535)
 			return false;
+		/* A browser leaves the scheme's default port out of Origin,
+		 * so "https://x:443" could never match: refused at start. */
+		if (port == (start == 7 ? 80 : 443))
+			return false;
 	}
 	if (i != n)
 		return false; /* a path, a query, "/", anything else */

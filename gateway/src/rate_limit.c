@@ -312,8 +312,11 @@ size_t rate_limit_address_id(const struct sockaddr *sa, unsigned char out[16])
 			memcpy(out, a + 12, 4);
 			return 4;
 		}
-		memcpy(out, a, 16);
-		return 16;
+		/* The /64: one host usually owns a whole one, so counting
+		 * its 2^64 addresses apart would give it 2^64 budgets (and
+		 * let it fill the key table). */
+		memcpy(out, a, 8);
+		return 8;
 	}
 	return 0;
 }
@@ -350,13 +353,19 @@ size_t rl_item_key(const struct rl_item *it, char *buf)
 	char id[RL_ID_MAX + 1];
 	int n;
 
-	if (it->kind == RL_ADDRESS) {
-		int af = it->len == 4 ? AF_INET : AF_INET6;
+	if (it->kind == RL_ADDRESS && it->len == 4) {
+		if (!inet_ntop(AF_INET, it->id, id, sizeof(id)))
+			snprintf(id, sizeof(id), "?");
+	} else if (it->kind == RL_ADDRESS && it->len == 8) {
+		unsigned char a6[16] = {0};
 
-		if (it->len != 4 && it->len != 16)
+		memcpy(a6, it->id, 8);
+		if (!inet_ntop(AF_INET6, a6, id, sizeof(id) - 3))
 			snprintf(id, sizeof(id), "?");
-		else if (!inet_ntop(af, it->id, id, sizeof(id)))
-			snprintf(id, sizeof(id), "?");
+		else
+			strcat(id, "/64");
+	} else if (it->kind == RL_ADDRESS) {
+		snprintf(id, sizeof(id), "?");
 	} else {
 		memcpy(id, it->id, it->len);
 		id[it->len] = '\0';

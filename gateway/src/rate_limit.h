@@ -92,8 +92,8 @@ size_t rate_limit_keys(const struct rate_limit *rl);
 
 /*
  * The id of a client address: its 4 bytes (IPv4, IPv4-mapped IPv6
- * included) or 16 (IPv6) into out. Returns the length, 0 for another family
- * or NULL.
+ * included) or, for IPv6, the 8 bytes of its /64 into out. Returns the
+ * length, 0 for another family or NULL.
  */
 size_t rate_limit_address_id(const struct sockaddr *sa, unsigned char out[16]);
 

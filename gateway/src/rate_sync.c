@@ -51,7 +51,16 @@ int rate_sync_new(struct rate_limit *rl, struct rl_store store,
 	s->reported = -1;
 	rl_batch_init(&s->batch);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wake, NULL);
+	{
+		/* Deadlines on the monotonic clock: a wall clock stepping back
+		 * must not stall the syncer. */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	s->live_gauge = metrics_gauge(
 	        "gateway_rate_limit_live",
 	        "1 while the rate limits are enforced (Redis answers the "
@@ -116,7 +125,7 @@ static void wait_ms(struct rate_sync *s, long ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {

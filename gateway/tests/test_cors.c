@@ -63,6 +63,9 @@ static void test_parse_refuses(void **state)
 	        "https://[]",
 	        "https://.example.com",
 	        "http://localhost:5173,https://*.example.com",
+	        /* default ports never appear in a browser's Origin */
+	        "https://shop.example.com:443",
+	        "http://localhost:80",
 	};
 	char many[CORS_MAX_ORIGINS * 32 + 64] = "";
 	char longest[CORS_ORIGIN_MAX + 16] = "https://";

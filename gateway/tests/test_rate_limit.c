@@ -417,13 +417,16 @@ static void test_keys_and_ids(void **state)
 	assert_int_equal(rate_limit_address_id((struct sockaddr *)&in6, id), 4);
 	assert_memory_equal(id, it.id, 4);
 
-	inet_pton(AF_INET6, "2001:db8::7", &in6.sin6_addr);
-	assert_int_equal(rate_limit_address_id((struct sockaddr *)&in6, id),
-	                 16);
-	memcpy(it.id, id, 16);
-	it.len = 16;
+	/* IPv6: counted per /64, whatever the low 64 bits. */
+	inet_pton(AF_INET6, "2001:db8:0:1::7", &in6.sin6_addr);
+	assert_int_equal(rate_limit_address_id((struct sockaddr *)&in6, id), 8);
+	memcpy(it.id, id, 8);
+	it.len = 8;
 	rl_item_key(&it, key);
-	assert_string_equal(key, "rl:a:2001:db8::7:42");
+	assert_string_equal(key, "rl:a:2001:db8:0:1::/64:42");
+	inet_pton(AF_INET6, "2001:db8:0:1:dead:beef:1:2", &in6.sin6_addr);
+	assert_int_equal(rate_limit_address_id((struct sockaddr *)&in6, id), 8);
+	assert_memory_equal(id, it.id, 8);
 
 	assert_int_equal(rate_limit_address_id(&other, id), 0);
 	assert_int_equal(rate_limit_address_id(NULL, id), 0);

@@ -378,7 +378,14 @@ static void *worker_main(void *arg)
 		struct consumer_job *job;
 
 		while (!c->handed && !c->quit) {
-			struct timespec until = deadline_of(next_purge);
+			struct timespec until;
+
+			/* Stopping: no purge any more, and no deadline in the
+			 * past to spin on until quit. */
+			if (atomic_load(&c->stop) &&
+			    shop_now_ns() >= next_purge)
+				next_purge = shop_now_ns() + 3600000000000ull;
+			until = deadline_of(next_purge);
 
 			if (shop_now_ns() >= next_purge &&
 			    !atomic_load(&c->stop)) {

@@ -219,14 +219,19 @@ static int pg_connect(struct outbox_relay *r)
 	        {STMT_FAILED, SQL_FAILED}, {STMT_BACKLOG, SQL_BACKLOG},
 	        {STMT_PURGE, SQL_PURGE},
 	};
-	const char *keys[] = {"dbname",           "connect_timeout",
-	                      "application_name", "keepalives",
-	                      "keepalives_idle",  "keepalives_interval",
-	                      "keepalives_count", NULL};
+	const char *keys[] = {
+	        "dbname",           "connect_timeout",  "application_name",
+	        "keepalives",       "keepalives_idle",  "keepalives_interval",
+	        "keepalives_count", "tcp_user_timeout", NULL};
 	char app[64];
-	const char *vals[] = {
-	        r->conninfo, PG_CONNECT_TIMEOUT_S, app, "1", "10", "5", "3",
-	        NULL};
+	/* tcp_user_timeout: a statement whose bytes the server never
+	 * acknowledges (its host gone) fails in 10 s, not in the kernel's
+	 * 15 minutes of retransmissions, so a stop stays prompt. */
+	const char *vals[] = {r->conninfo, PG_CONNECT_TIMEOUT_S,
+	                      app,         "1",
+	                      "10",        "5",
+	                      "3",         "10000",
+	                      NULL};
 
 	snprintf(app, sizeof(app), "%s-outbox", r->service);
 	r->pg = PQconnectdbParams(keys, vals, 1);
@@ -569,6 +574,8 @@ static void *relay_main(void *arg)
 			more = true;
 			r->next_purge = 0;
 		}
+		if (atomic_load(&r->stop)) /* connecting took a while */
+			break;
 		if (!r->mq && now >= r->mq_link.retry_at && mq_connect(r) == 0)
 			more = true;
 		if (r->mq && amqp_conn_service(r->mq) != 0)
