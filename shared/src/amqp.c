@@ -1,86 +1,32 @@
-#include "shop/amqp.h"
+#include "amqp_internal.h"
 
 #include "shop/error.h"
 #include "shop/log.h"
-#include "shop/util.h"
 
-#include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#define CHANNEL                    1
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_RPC_TIMEOUT_MS     10000
 #define DEFAULT_HEARTBEAT_S        30
 /* How long amqp_conn_free() waits for the broker's close-ok. */
 #define CLOSE_TIMEOUT_MS 1000
 
-struct amqp_conn {
-	amqp_connection_state_t state;
-	bool ok;           /* usable: socket, connection and channel open */
-	bool conn_open;    /* the AMQP connection is open (close is due) */
-	bool channel_open; /* channel 1 is open (close is due) */
-	bool confirming;   /* Confirm.Select done on channel 1 */
-	uint64_t next_tag; /* delivery tag of the next publish */
-
-	/* A Basic.Return whose content header is still to come. */
-	bool in_return;
-	uint64_t return_body_left;
-	char return_reason[48];
-	char return_key[256];
-
-	/* The delivery whose content is still to come, and the complete ones
-	 * amqp_conn_receive() has not handed out yet (oldest first). */
-	struct delivery_node *in_delivery;
-	struct delivery_node *ready, **ready_tail;
-
-	char display[300];
-	/* Why the connection died (the first cause); "" while it is ok. */
-	char error[300];
-};
-
-/* A delivery and its place in the list of complete ones. */
-struct delivery_node {
-	struct amqp_delivery d; /* first: amqp_delivery_free() casts back */
-	struct delivery_node *next;
-	uint64_t body_left; /* bytes of content still to come */
-};
-
-/* One batch being confirmed, for the frame handler. */
-struct batch {
-	struct amqp_outgoing *msgs;
-	bool *confirmed;
-	size_t n;
-	size_t unconfirmed;
-	uint64_t first_tag;
-};
-
-static struct timeval tv_of_ms(int ms)
+struct timeval amqp__tv_of_ms(int ms)
 {
 	struct timeval tv = {.tv_sec = ms / 1000,
 	                     .tv_usec = (long)(ms % 1000) * 1000L};
 
 	return tv;
-}
-
-static void copy_bytes(char *dst, size_t cap, amqp_bytes_t b)
-{
-	size_t n = b.len < cap - 1 ? b.len : cap - 1;
-
-	if (n)
-		memcpy(dst, b.bytes, n);
-	dst[n] = '\0';
 }
 
 /* ---- URL ---- */
@@ -163,12 +109,7 @@ static void describe_reply(amqp_rpc_reply_t r, char *buf, size_t cap)
 	}
 }
 
-static void set_error(struct amqp_conn *c, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-/* Records why the connection died; the first cause wins. Not logged:
- * the caller logs the transition once (amqp_conn_error()). */
-static void set_error(struct amqp_conn *c, const char *fmt, ...)
+void amqp__set_error(struct amqp_conn *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -180,13 +121,8 @@ static void set_error(struct amqp_conn *c, const char *fmt, ...)
 	slog_debug("connection to '%s' is dead: %s", c->display, c->error);
 }
 
-/*
- * After a failed RPC: answers a close from the broker (close-ok) and marks
- * the connection dead. Returns SHOP_ERR when the broker refused (a channel
- * error: the server's reply is in buf), SHOP_EUNAVAIL otherwise.
- */
-static int fail_rpc(struct amqp_conn *c, amqp_rpc_reply_t r, char *buf,
-                    size_t cap)
+int amqp__fail_rpc(struct amqp_conn *c, amqp_rpc_reply_t r, char *buf,
+                   size_t cap)
 {
 	int rc = SHOP_EUNAVAIL;
 
@@ -217,14 +153,13 @@ static int fail_rpc(struct amqp_conn *c, amqp_rpc_reply_t r, char *buf,
 	return rc;
 }
 
-/* A library status from a frame read or a publish: the connection is dead. */
-static int fail_status(struct amqp_conn *c, int status, const char *what)
+int amqp__fail_status(struct amqp_conn *c, int status, const char *what)
 {
-	set_error(c, "%s during %s",
-	          status == AMQP_STATUS_CONNECTION_CLOSED
-	                  ? "connection closed"
-	                  : amqp_error_string2(status),
-	          what);
+	amqp__set_error(c, "%s during %s",
+	                status == AMQP_STATUS_CONNECTION_CLOSED
+	                        ? "connection closed"
+	                        : amqp_error_string2(status),
+	                what);
 	c->ok = c->conn_open = c->channel_open = false;
 	return SHOP_EUNAVAIL;
 }
@@ -358,7 +293,7 @@ int amqp_conn_open(const struct amqp_conn_options *opt, struct amqp_conn **out,
 	if (!sock)
 		goto free_conn;
 
-	tv = tv_of_ms(connect_ms);
+	tv = amqp__tv_of_ms(connect_ms);
 	status = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
 	if (status != AMQP_STATUS_OK) {
 		report_open_failure(err, errcap, "cannot connect to '%s': %s",
@@ -368,9 +303,9 @@ int amqp_conn_open(const struct amqp_conn_options *opt, struct amqp_conn **out,
 		rc = SHOP_EUNAVAIL;
 		goto free_conn;
 	}
-	tv = tv_of_ms(connect_ms);
+	tv = amqp__tv_of_ms(connect_ms);
 	amqp_set_handshake_timeout(c->state, &tv);
-	tv = tv_of_ms(rpc_ms);
+	tv = amqp__tv_of_ms(rpc_ms);
 	amqp_set_rpc_timeout(c->state, &tv);
 
 	{
@@ -417,7 +352,7 @@ int amqp_conn_open(const struct amqp_conn_options *opt, struct amqp_conn **out,
 	amqp_channel_open(c->state, CHANNEL);
 	r = amqp_get_rpc_reply(c->state);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		fail_rpc(c, r, why, sizeof(why));
+		amqp__fail_rpc(c, r, why, sizeof(why));
 		report_open_failure(
 		        err, errcap,
 		        "cannot connect to '%s': cannot open a channel: %s",
@@ -442,29 +377,13 @@ free_conn:
 	return rc;
 }
 
-static void drop_deliveries(struct amqp_conn *c)
-{
-	struct delivery_node *n = c->ready;
-
-	while (n) {
-		struct delivery_node *next = n->next;
-
-		amqp_delivery_free(&n->d);
-		n = next;
-	}
-	c->ready = NULL;
-	c->ready_tail = &c->ready;
-	amqp_delivery_free(c->in_delivery ? &c->in_delivery->d : NULL);
-	c->in_delivery = NULL;
-}
-
 void amqp_conn_free(struct amqp_conn *c)
 {
 	if (!c)
 		return;
-	drop_deliveries(c);
+	amqp__drop_deliveries(c);
 	if (c->conn_open) {
-		struct timeval tv = tv_of_ms(CLOSE_TIMEOUT_MS);
+		struct timeval tv = amqp__tv_of_ms(CLOSE_TIMEOUT_MS);
 
 		amqp_set_rpc_timeout(c->state, &tv);
 		if (c->channel_open) {
@@ -503,273 +422,17 @@ int amqp_conn_fd(const struct amqp_conn *c)
 
 /* ---- incoming frames ---- */
 
-/* Marks the messages of the batch a confirm covers. */
-static void confirm(struct batch *b, uint64_t tag, bool multiple,
-                    enum amqp_outcome outcome)
-{
-	size_t lo, hi;
-
-	if (!b || b->n == 0 || tag < b->first_tag)
-		return; /* a late confirm of an earlier batch */
-	if (multiple) {
-		lo = 0;
-		hi = tag - b->first_tag + 1 < b->n ? tag - b->first_tag + 1
-		                                   : b->n;
-	} else {
-		if (tag - b->first_tag >= b->n)
-			return;
-		lo = tag - b->first_tag;
-		hi = lo + 1;
-	}
-	for (size_t i = lo; i < hi; i++) {
-		struct amqp_outgoing *m = &b->msgs[i];
-
-		if (b->confirmed[i])
-			continue;
-		b->confirmed[i] = true;
-		b->unconfirmed--;
-		if (outcome == AMQP_NACKED || m->result != AMQP_RETURNED)
-			m->result = outcome;
-	}
-}
-
-/* The content header of a returned message: match it by message_id (the
- * Return itself carries no delivery tag; its ack follows it). */
-static void returned(struct amqp_conn *c, struct batch *b,
-                     const amqp_basic_properties_t *p)
-{
-	char id[128] = "";
-	bool matched = false;
-
-	if (p && (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
-		copy_bytes(id, sizeof(id), p->message_id);
-	for (size_t i = 0; b && *id && i < b->n; i++) {
-		struct amqp_outgoing *m = &b->msgs[i];
-
-		if (!b->confirmed[i] && strcmp(m->message_id, id) == 0) {
-			m->result = AMQP_RETURNED;
-			snprintf(m->reason, sizeof(m->reason), "%s",
-			         c->return_reason);
-			matched = true;
-			break;
-		}
-	}
-	slog_kv(SLOG_WARN, NULL,
-	        "event returned by the broker: no queue is bound to its "
-	        "routing key",
-	        SLOG_S("event_id", *id ? id : NULL),
-	        SLOG_S("routing_key", c->return_key),
-	        SLOG_S("reason", c->return_reason),
-	        SLOG_S("broker", c->display), SLOG_I("in_batch", matched));
-}
-
-/* ---- deliveries ---- */
-
-/* A NUL-terminated copy of b, or NULL when out of memory. */
-static char *dup_bytes(amqp_bytes_t b)
-{
-	char *s = malloc(b.len + 1);
-
-	if (!s)
-		return NULL;
-	if (b.len)
-		memcpy(s, b.bytes, b.len);
-	s[b.len] = '\0';
-	return s;
-}
-
-/* Copies an optional property; false when out of memory. */
-static bool copy_prop(char **dst, const amqp_basic_properties_t *p,
-                      amqp_flags_t flag, amqp_bytes_t b)
-{
-	if (!(p->_flags & flag))
-		return true;
-	*dst = dup_bytes(b);
-	return *dst != NULL;
-}
-
-static bool field_integer(const amqp_field_value_t *v, long *out)
-{
-	switch (v->kind) {
-	case AMQP_FIELD_KIND_I8:
-		*out = v->value.i8;
-		return true;
-	case AMQP_FIELD_KIND_U8:
-		*out = v->value.u8;
-		return true;
-	case AMQP_FIELD_KIND_I16:
-		*out = v->value.i16;
-		return true;
-	case AMQP_FIELD_KIND_U16:
-		*out = v->value.u16;
-		return true;
-	case AMQP_FIELD_KIND_I32:
-		*out = v->value.i32;
-		return true;
-	case AMQP_FIELD_KIND_U32:
-		*out = (long)v->value.u32;
-		return true;
-	case AMQP_FIELD_KIND_I64:
-		*out = (long)v->value.i64;
-		return true;
-	case AMQP_FIELD_KIND_U64:
-		*out = (long)v->value.u64;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Out of memory while a delivery arrives: the connection cannot go on
- * (its frames would be misread), the broker redelivers. */
-static int delivery_nomem(struct amqp_conn *c)
-{
-	set_error(c, "out of memory while reading a delivery");
-	c->ok = false;
-	return SHOP_EUNAVAIL;
-}
-
-static void delivery_done(struct amqp_conn *c)
-{
-	struct delivery_node *n = c->in_delivery;
-
-	c->in_delivery = NULL;
-	*c->ready_tail = n;
-	c->ready_tail = &n->next;
-}
-
-static int delivery_start(struct amqp_conn *c, const amqp_basic_deliver_t *m)
-{
-	struct delivery_node *n = calloc(1, sizeof(*n));
-
-	/* a delivery cut short by another method cannot happen on a sane
-	 * connection; drop it rather than leak it */
-	amqp_delivery_free(c->in_delivery ? &c->in_delivery->d : NULL);
-	c->in_delivery = NULL;
-	if (!n)
-		return delivery_nomem(c);
-	n->d.delivery_tag = m->delivery_tag;
-	n->d.redelivered = m->redelivered != 0;
-	n->d.exchange = dup_bytes(m->exchange);
-	n->d.routing_key = dup_bytes(m->routing_key);
-	c->in_delivery = n;
-	if (!n->d.exchange || !n->d.routing_key)
-		return delivery_nomem(c);
-	return 0;
-}
-
-/* The content header or a body frame of the delivery in progress. */
-static int delivery_content(struct amqp_conn *c, const amqp_frame_t *f)
-{
-	struct delivery_node *n = c->in_delivery;
-	struct amqp_delivery *d = &n->d;
-
-	if (f->frame_type == AMQP_FRAME_HEADER) {
-		const amqp_basic_properties_t *p =
-		        f->payload.properties.decoded;
-		uint64_t size = f->payload.properties.body_size;
-
-		if (!copy_prop(&d->message_id, p, AMQP_BASIC_MESSAGE_ID_FLAG,
-		               p->message_id) ||
-		    !copy_prop(&d->type, p, AMQP_BASIC_TYPE_FLAG, p->type) ||
-		    !copy_prop(&d->correlation_id, p,
-		               AMQP_BASIC_CORRELATION_ID_FLAG,
-		               p->correlation_id) ||
-		    !copy_prop(&d->app_id, p, AMQP_BASIC_APP_ID_FLAG,
-		               p->app_id))
-			return delivery_nomem(c);
-		for (int i = 0; (p->_flags & AMQP_BASIC_HEADERS_FLAG) &&
-		                i < p->headers.num_entries;
-		     i++) {
-			const amqp_table_entry_t *e = &p->headers.entries[i];
-			const amqp_field_value_t *v = &e->value;
-
-			if (e->key.len == 11 &&
-			    memcmp(e->key.bytes, "traceparent", 11) == 0 &&
-			    (v->kind == AMQP_FIELD_KIND_UTF8 ||
-			     v->kind == AMQP_FIELD_KIND_BYTES) &&
-			    !d->traceparent) {
-				d->traceparent = dup_bytes(v->value.bytes);
-				if (!d->traceparent)
-					return delivery_nomem(c);
-			} else if (e->key.len == 16 &&
-			           memcmp(e->key.bytes, "x-delivery-count",
-			                  16) == 0) {
-				field_integer(v, &d->delivery_count);
-			}
-		}
-		n->body_left = size;
-		if (size > AMQP_MAX_BODY) {
-			d->oversize = true;
-		} else {
-			d->body = malloc((size_t)size + 1);
-			if (!d->body)
-				return delivery_nomem(c);
-			d->body[0] = '\0';
-		}
-	} else {
-		size_t len = f->payload.body_fragment.len;
-
-		if (len > n->body_left)
-			len = (size_t)n->body_left;
-		if (d->body && len) {
-			memcpy(d->body + d->len, f->payload.body_fragment.bytes,
-			       len);
-			d->len += len;
-			d->body[d->len] = '\0';
-		}
-		n->body_left -= len;
-	}
-	if (n->body_left == 0)
-		delivery_done(c);
-	return 0;
-}
-
-void amqp_delivery_free(struct amqp_delivery *d)
-{
-	if (!d)
-		return;
-	free(d->exchange);
-	free(d->routing_key);
-	free(d->message_id);
-	free(d->type);
-	free(d->correlation_id);
-	free(d->app_id);
-	free(d->traceparent);
-	free(d->body);
-	free((struct delivery_node *)d);
-}
-
-/*
- * Handles one frame read from the broker; b is the batch being confirmed
- * (NULL when none). Returns 0, or SHOP_EUNAVAIL when the broker closed
- * the channel or the connection (logged).
- */
-static int handle_frame(struct amqp_conn *c, const amqp_frame_t *f,
-                        struct batch *b)
+int amqp__handle_frame(struct amqp_conn *c, const amqp_frame_t *f,
+                       struct batch *b)
 {
 	if (f->channel == CHANNEL && c->in_delivery &&
 	    (f->frame_type == AMQP_FRAME_HEADER ||
 	     f->frame_type == AMQP_FRAME_BODY))
-		return delivery_content(c, f);
-	if (f->frame_type == AMQP_FRAME_HEADER) {
-		if (f->channel == CHANNEL && c->in_return) {
-			returned(c, b, f->payload.properties.decoded);
-			c->return_body_left = f->payload.properties.body_size;
-			c->in_return = c->return_body_left > 0;
-		}
-		return 0;
-	}
-	if (f->frame_type == AMQP_FRAME_BODY) {
-		if (f->channel == CHANNEL && c->in_return) {
-			size_t len = f->payload.body_fragment.len;
-
-			c->return_body_left =
-			        len < c->return_body_left
-			                ? c->return_body_left - len
-			                : 0;
-			c->in_return = c->return_body_left > 0;
-		}
+		return amqp__delivery_content(c, f);
+	if (f->frame_type == AMQP_FRAME_HEADER ||
+	    f->frame_type == AMQP_FRAME_BODY) {
+		if (f->channel == CHANNEL && c->in_return)
+			amqp__return_content(c, b, f);
 		return 0;
 	}
 	if (f->frame_type != AMQP_FRAME_METHOD)
@@ -779,35 +442,25 @@ static int handle_frame(struct amqp_conn *c, const amqp_frame_t *f,
 	case AMQP_BASIC_ACK_METHOD: {
 		const amqp_basic_ack_t *a = f->payload.method.decoded;
 
-		confirm(b, a->delivery_tag, a->multiple, AMQP_ACKED);
+		amqp__confirm(b, a->delivery_tag, a->multiple, AMQP_ACKED);
 		return 0;
 	}
 	case AMQP_BASIC_NACK_METHOD: {
 		const amqp_basic_nack_t *a = f->payload.method.decoded;
 
-		confirm(b, a->delivery_tag, a->multiple, AMQP_NACKED);
+		amqp__confirm(b, a->delivery_tag, a->multiple, AMQP_NACKED);
 		return 0;
 	}
-	case AMQP_BASIC_RETURN_METHOD: {
-		const amqp_basic_return_t *r = f->payload.method.decoded;
-		char text[40];
-
-		copy_bytes(text, sizeof(text), r->reply_text);
-		snprintf(c->return_reason, sizeof(c->return_reason), "%u %s",
-		         r->reply_code, text);
-		copy_bytes(c->return_key, sizeof(c->return_key),
-		           r->routing_key);
-		c->in_return = true;
-		c->return_body_left = 0;
+	case AMQP_BASIC_RETURN_METHOD:
+		amqp__return_start(c, f->payload.method.decoded);
 		return 0;
-	}
 	case AMQP_CHANNEL_CLOSE_METHOD: {
 		const amqp_channel_close_t *m = f->payload.method.decoded;
 		amqp_channel_close_ok_t ok = {0};
 
-		set_error(c, "channel closed by the broker: %u %.*s",
-		          m->reply_code, (int)m->reply_text.len,
-		          (const char *)m->reply_text.bytes);
+		amqp__set_error(c, "channel closed by the broker: %u %.*s",
+		                m->reply_code, (int)m->reply_text.len,
+		                (const char *)m->reply_text.bytes);
 		c->ok = c->channel_open = false;
 		if (amqp_send_method(c->state, f->channel,
 		                     AMQP_CHANNEL_CLOSE_OK_METHOD,
@@ -819,9 +472,9 @@ static int handle_frame(struct amqp_conn *c, const amqp_frame_t *f,
 		const amqp_connection_close_t *m = f->payload.method.decoded;
 		amqp_connection_close_ok_t ok = {0};
 
-		set_error(c, "connection closed by the broker: %u %.*s",
-		          m->reply_code, (int)m->reply_text.len,
-		          (const char *)m->reply_text.bytes);
+		amqp__set_error(c, "connection closed by the broker: %u %.*s",
+		                m->reply_code, (int)m->reply_text.len,
+		                (const char *)m->reply_text.bytes);
 		amqp_send_method(c->state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
 		                 &ok);
 		c->ok = c->conn_open = c->channel_open = false;
@@ -830,17 +483,18 @@ static int handle_frame(struct amqp_conn *c, const amqp_frame_t *f,
 	case AMQP_BASIC_DELIVER_METHOD:
 		if (f->channel != CHANNEL)
 			return 0;
-		return delivery_start(c, f->payload.method.decoded);
+		return amqp__delivery_start(c, f->payload.method.decoded);
 	case AMQP_BASIC_CANCEL_METHOD: {
 		/* The broker ended our consumer (queue deleted, node down):
 		 * nothing more will come on this channel. */
 		const amqp_basic_cancel_t *m = f->payload.method.decoded;
 
-		set_error(c,
-		          "consumer '%.*s' cancelled by the broker (queue "
-		          "deleted?)",
-		          (int)m->consumer_tag.len,
-		          (const char *)m->consumer_tag.bytes);
+		amqp__set_error(
+		        c,
+		        "consumer '%.*s' cancelled by the broker (queue "
+		        "deleted?)",
+		        (int)m->consumer_tag.len,
+		        (const char *)m->consumer_tag.bytes);
 		c->ok = false;
 		return SHOP_EUNAVAIL;
 	}
@@ -873,8 +527,8 @@ int amqp_conn_service(struct amqp_conn *c)
 		if (status == AMQP_STATUS_TIMEOUT)
 			break;
 		if (status != AMQP_STATUS_OK)
-			return fail_status(c, status, "a read");
-		rc = handle_frame(c, &f, NULL);
+			return amqp__fail_status(c, status, "a read");
+		rc = amqp__handle_frame(c, &f, NULL);
 	}
 	if (c->ok)
 		amqp_maybe_release_buffers(c->state);
@@ -891,8 +545,8 @@ static int declared(struct amqp_conn *c, const char *what, const char *name)
 
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return 0;
-	rc = fail_rpc(c, r, why, sizeof(why));
-	set_error(c, "cannot declare %s '%s': %s", what, name, why);
+	rc = amqp__fail_rpc(c, r, why, sizeof(why));
+	amqp__set_error(c, "cannot declare %s '%s': %s", what, name, why);
 	return rc;
 }
 
@@ -1003,250 +657,4 @@ int amqp_topology_declare_queue(struct amqp_conn *c,
 	if (rc == 0)
 		amqp_maybe_release_buffers(c->state);
 	return rc;
-}
-
-/* ---- publishing ---- */
-
-static int select_confirms(struct amqp_conn *c)
-{
-	amqp_rpc_reply_t r;
-	char why[256];
-	int rc;
-
-	amqp_confirm_select(c->state, CHANNEL);
-	r = amqp_get_rpc_reply(c->state);
-	if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-		c->confirming = true;
-		c->next_tag = 1;
-		return 0;
-	}
-	rc = fail_rpc(c, r, why, sizeof(why));
-	set_error(c, "cannot select confirms: %s", why);
-	return rc == SHOP_ERR ? SHOP_EUNAVAIL : rc;
-}
-
-static int publish_one(struct amqp_conn *c, const struct amqp_outgoing *m)
-{
-	amqp_basic_properties_t p;
-	amqp_table_entry_t header;
-	amqp_bytes_t body = {.len = m->len, .bytes = (void *)m->body};
-
-	memset(&p, 0, sizeof(p));
-	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
-	           AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
-	           AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG;
-	p.content_type = amqp_cstring_bytes("application/json");
-	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-	p.message_id = amqp_cstring_bytes(m->message_id);
-	p.type = amqp_cstring_bytes(m->type ? m->type : m->routing_key);
-	p.timestamp = (uint64_t)(m->timestamp ? m->timestamp : time(NULL));
-	if (m->correlation_id) {
-		p._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
-		p.correlation_id = amqp_cstring_bytes(m->correlation_id);
-	}
-	if (m->app_id) {
-		p._flags |= AMQP_BASIC_APP_ID_FLAG;
-		p.app_id = amqp_cstring_bytes(m->app_id);
-	}
-	if (m->traceparent) {
-		header.key = amqp_cstring_bytes("traceparent");
-		header.value.kind = AMQP_FIELD_KIND_UTF8;
-		header.value.value.bytes = amqp_cstring_bytes(m->traceparent);
-		p._flags |= AMQP_BASIC_HEADERS_FLAG;
-		p.headers.num_entries = 1;
-		p.headers.entries = &header;
-	}
-	return amqp_basic_publish(
-	        c->state, CHANNEL,
-	        amqp_cstring_bytes(m->exchange ? m->exchange
-	                                       : AMQP_EVENTS_EXCHANGE),
-	        amqp_cstring_bytes(m->routing_key), 1, 0, &p, body);
-}
-
-int amqp_publish_batch(struct amqp_conn *c, struct amqp_outgoing *msgs,
-                       size_t n, int timeout_ms)
-{
-	uint64_t deadline =
-	        shop_now_ns() +
-	        (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
-	struct batch b = {.msgs = msgs, .n = n};
-	size_t sent = 0;
-	int rc = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (!msgs[i].routing_key || !msgs[i].message_id ||
-		    (!msgs[i].body && msgs[i].len)) {
-			slog_error(
-			        "cannot publish message %zu of %zu: it lacks "
-			        "a routing key, a message_id or a body",
-			        i, n);
-			return SHOP_EINVAL;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		msgs[i].result = AMQP_NOT_SENT;
-		msgs[i].reason[0] = '\0';
-	}
-	if (!c || !c->ok)
-		return SHOP_EUNAVAIL;
-	if (n == 0)
-		return 0;
-	if (!c->confirming) {
-		rc = select_confirms(c);
-		if (rc)
-			return rc;
-	}
-	b.confirmed = calloc(n, sizeof(*b.confirmed));
-	if (!b.confirmed)
-		return SHOP_ENOMEM;
-	b.first_tag = c->next_tag;
-
-	for (; sent < n; sent++) {
-		int status = publish_one(c, &msgs[sent]);
-
-		if (status != AMQP_STATUS_OK) {
-			rc = fail_status(c, status, "a publish");
-			break;
-		}
-		msgs[sent].result = AMQP_PENDING;
-		c->next_tag++;
-	}
-	b.n = sent;
-	b.unconfirmed = sent;
-
-	while (rc == 0 && b.unconfirmed > 0) {
-		uint64_t now = shop_now_ns();
-		struct timeval tv;
-		amqp_frame_t f;
-		int status;
-
-		if (now >= deadline) {
-			rc = SHOP_ETIMEDOUT;
-			break;
-		}
-		tv = tv_of_ms((int)((deadline - now + 999999u) / 1000000u));
-		status = amqp_simple_wait_frame_noblock(c->state, &f, &tv);
-		if (status == AMQP_STATUS_TIMEOUT) {
-			rc = SHOP_ETIMEDOUT;
-			break;
-		}
-		if (status != AMQP_STATUS_OK) {
-			rc = fail_status(c, status, "the wait for confirms");
-			break;
-		}
-		rc = handle_frame(c, &f, &b);
-	}
-	if (rc == SHOP_ETIMEDOUT)
-		slog_debug("'%s' did not confirm %zu of %zu messages within %d "
-		           "ms",
-		           c->display, b.unconfirmed, n, timeout_ms);
-	/* A Return whose ack has not come yet is still unconfirmed. */
-	for (size_t i = 0; i < b.n; i++)
-		if (!b.confirmed[i] && msgs[i].result == AMQP_RETURNED)
-			msgs[i].result = AMQP_PENDING;
-	if (c->ok)
-		amqp_maybe_release_buffers(c->state);
-	free(b.confirmed);
-	return rc;
-}
-
-/* ---- consuming ---- */
-
-int amqp_conn_consume(struct amqp_conn *c, const char *queue, int prefetch)
-{
-	amqp_rpc_reply_t r;
-	char why[256];
-	int rc;
-
-	if (!queue || !*queue || prefetch < 1 || prefetch > UINT16_MAX)
-		return SHOP_EINVAL;
-	if (!c || !c->ok)
-		return SHOP_EUNAVAIL;
-	amqp_basic_qos(c->state, CHANNEL, 0, (uint16_t)prefetch, 0);
-	r = amqp_get_rpc_reply(c->state);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		rc = fail_rpc(c, r, why, sizeof(why));
-		set_error(c, "cannot set the prefetch: %s", why);
-		return rc;
-	}
-	amqp_basic_consume(c->state, CHANNEL, amqp_cstring_bytes(queue),
-	                   amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-	r = amqp_get_rpc_reply(c->state);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		rc = fail_rpc(c, r, why, sizeof(why));
-		set_error(c, "cannot consume queue '%s': %s", queue, why);
-		return rc;
-	}
-	return 0;
-}
-
-/* The oldest complete delivery, taken off the list; NULL when none. */
-static struct amqp_delivery *take_ready(struct amqp_conn *c)
-{
-	struct delivery_node *n = c->ready;
-
-	if (!n)
-		return NULL;
-	c->ready = n->next;
-	if (!c->ready)
-		c->ready_tail = &c->ready;
-	n->next = NULL;
-	return &n->d;
-}
-
-int amqp_conn_receive(struct amqp_conn *c, int timeout_ms,
-                      struct amqp_delivery **out)
-{
-	uint64_t deadline =
-	        shop_now_ns() +
-	        (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
-	int rc = 0;
-
-	if (!c || !c->ok)
-		return SHOP_EUNAVAIL;
-	/* Read what the socket holds even when a delivery is ready: the
-	 * heartbeats are serviced on every call. */
-	for (int i = 0; i < 1024 && rc == 0; i++) {
-		uint64_t now = shop_now_ns();
-		struct timeval tv = {0, 0};
-		amqp_frame_t f;
-		int status;
-
-		if (!c->ready && now < deadline)
-			tv = tv_of_ms(
-			        (int)((deadline - now + 999999u) / 1000000u));
-		status = amqp_simple_wait_frame_noblock(c->state, &f, &tv);
-		if (status == AMQP_STATUS_TIMEOUT)
-			break;
-		if (status != AMQP_STATUS_OK)
-			return fail_status(c, status, "a read");
-		rc = handle_frame(c, &f, NULL);
-	}
-	if (rc)
-		return rc;
-	if (c->ok && !c->in_delivery)
-		amqp_maybe_release_buffers(c->state);
-	*out = take_ready(c);
-	return *out ? 1 : 0;
-}
-
-int amqp_conn_ack(struct amqp_conn *c, uint64_t delivery_tag)
-{
-	int status;
-
-	if (!c || !c->ok)
-		return SHOP_EUNAVAIL;
-	status = amqp_basic_ack(c->state, CHANNEL, delivery_tag, 0);
-	return status == AMQP_STATUS_OK ? 0 : fail_status(c, status, "an ack");
-}
-
-int amqp_conn_reject(struct amqp_conn *c, uint64_t delivery_tag, bool requeue)
-{
-	int status;
-
-	if (!c || !c->ok)
-		return SHOP_EUNAVAIL;
-	status = amqp_basic_reject(c->state, CHANNEL, delivery_tag, requeue);
-	return status == AMQP_STATUS_OK ? 0
-	                                : fail_status(c, status, "a reject");
 }

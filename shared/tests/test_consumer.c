@@ -1,4 +1,4 @@
-/* Tests of shared/src/consumer*.c (and the consuming half of amqp.c)
+/* Tests of shared/src/consumer*.c (and of amqp_consume.c)
  * against a real PostgreSQL in SHOP_TEST_DATABASE_URL and a real RabbitMQ
  * in SHOP_TEST_AMQP_URL; each test that needs one is skipped without it.
  * The run works in its own schema, dropped at the end. It never consumes
