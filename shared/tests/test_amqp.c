@@ -1,6 +1,5 @@
 /* Tests of shared/src/amqp.c, amqp_publish.c and amqp_topology.c. The
- * broker tests need a
- * real RabbitMQ in SHOP_TEST_AMQP_URL (loaded from
+ * broker tests need a real RabbitMQ in SHOP_TEST_AMQP_URL (loaded from
  * infrastructure/rabbitmq/definitions.json) and are skipped without it.
  * They publish only with routing keys "test.amqp.<pid>...." that no queue
  * of the topology binds, read back through exclusive server-named queues,
