@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support/net.h"
+
 #include "rl_redis.h"
 
 #include "shop/error.h"
@@ -16,29 +18,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* A port nothing listens on: bound, then closed. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void test_unreachable(void **state)
 {
 	struct rl_store store;
 	struct rl_item item = {
 	        .window = 1, .delta = 1, .kind = RL_USER, .len = 1, .id = "u"};
 	char url[64], where[128], why[256] = "";
-	int port = closed_port();
+	int port = support_closed_port();
 	uint64_t t0;
 
 	(void)state;

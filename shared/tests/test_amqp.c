@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/net.h"
+
 #include "shop/amqp.h"
 #include "shop/error.h"
 #include "shop/log.h"
@@ -61,21 +63,6 @@ static struct amqp_conn *live_conn(void)
 	assert_int_equal(amqp_conn_open(&opt, &c, NULL, 0), 0);
 	assert_true(amqp_conn_ok(c));
 	return c;
-}
-
-/* A port nothing listens on. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 /* A server that accepts TCP (the kernel does) and never says a word. */
@@ -307,7 +294,7 @@ static void test_closed_port_fails_fast(void **state)
 	struct amqp_conn_options opt = {.url = url};
 	struct amqp_conn *c = NULL;
 	uint64_t start = shop_now_ns();
-	int port = closed_port();
+	int port = support_closed_port();
 
 	(void)state;
 	snprintf(url, sizeof(url), "amqp://guest:s3cret@127.0.0.1:%d/%%2F",

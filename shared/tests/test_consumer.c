@@ -13,6 +13,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/net.h"
+#include "support/pg.h"
+
 #include "shop/amqp.h"
 #include "shop/consumer.h"
 #include "shop/db.h"
@@ -83,64 +86,7 @@ static void need_both(void)
 	need_broker();
 }
 
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* ---- the database ---- */
-
-static void append_kv(char *buf, size_t cap, const char *k, const char *v)
-{
-	size_t n = strlen(buf);
-
-	n += (size_t)snprintf(buf + n, cap - n, "%s%s='", n ? " " : "", k);
-	for (; *v && n + 3 < cap; v++) {
-		if (*v == '\'' || *v == '\\')
-			buf[n++] = '\\';
-		buf[n++] = *v;
-	}
-	snprintf(buf + n, cap - n, "'");
-}
-
-static int build_conninfo(const char *url, const char *search_path, char *out,
-                          size_t cap)
-{
-	char *err = NULL, opts[128];
-	PQconninfoOption *o, *all = PQconninfoParse(url, &err);
-
-	if (!all) {
-		PQfreemem(err);
-		return -1;
-	}
-	out[0] = '\0';
-	for (o = all; o->keyword; o++)
-		if (o->val && *o->val && strcmp(o->keyword, "options") != 0)
-			append_kv(out, cap, o->keyword, o->val);
-	PQconninfoFree(all);
-	snprintf(opts, sizeof(opts), "-c search_path=%s", search_path);
-	append_kv(out, cap, "options", opts);
-	return 0;
-}
-
-static void admin_exec(const char *sql)
-{
-	PGresult *res = PQexec(admin, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		fail_msg("admin '%s': %s", sql, PQerrorMessage(admin));
-	PQclear(res);
-}
 
 static long admin_scalar(const char *fmt, ...)
         __attribute__((format(printf, 1, 2)));
@@ -702,8 +648,9 @@ static void test_mark_and_purge(void **state)
 	/* the same event on another queue is another row */
 	assert_int_equal(consumer__mark(c, id, "purge.other", "t.a"), 0);
 	assert_int_equal(db_commit(c), 0);
-	admin_exec("UPDATE processed_events SET processed_at = now() - "
-	           "interval '2 hours' WHERE queue LIKE 'purge.%'");
+	support_pg_exec(admin,
+	                "UPDATE processed_events SET processed_at = now() - "
+	                "interval '2 hours' WHERE queue LIKE 'purge.%'");
 	assert_int_equal(consumer__purge(c, "purge.q", 7200 + 60), 0);
 	assert_int_equal(consumer__purge(c, "purge.q", 3600), 1);
 	assert_int_equal(admin_scalar("SELECT count(*) FROM processed_events "
@@ -896,7 +843,7 @@ static void test_transient_failures_are_retried(void **state)
 	probe_init(&p);
 	atomic_store(&p.fail_first, 2);
 	p.write_outbox = true;
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	c = start_consumer(&q, &p, amqp_url, 0, 0);
 	assert_true(wait_connected(c, 3000));
 	start = shop_now_ns();
@@ -1101,7 +1048,7 @@ static void test_database_down_keeps_the_message(void **state)
 	(void)state;
 	need_both();
 	snprintf(db, sizeof(db), "host=127.0.0.1 port=%d dbname=nope",
-	         closed_port());
+	         support_closed_port());
 	tq_make(&q, "nodb");
 	probe_init(&p);
 	publish_event(q.keys[0], 1, id);
@@ -1174,7 +1121,7 @@ static void test_closed_port_is_not_connected_and_stops_promptly(void **state)
 	probe_init(&pr);
 	opt.arg = &pr;
 	snprintf(url, sizeof(url), "amqp://guest:guest@127.0.0.1:%d/%%2F",
-	         closed_port());
+	         support_closed_port());
 	assert_int_equal(db_pool_new(&po, &p), 0);
 	opt.pool = p;
 	assert_int_equal(consumer_start(&opt, &c), 0);
@@ -1229,7 +1176,7 @@ static int group_setup(void **state)
 	if (!db_url)
 		return 0;
 	snprintf(schema, sizeof(schema), "test_consumer_%d", (int)getpid());
-	if (build_conninfo(db_url, schema, conninfo, sizeof(conninfo)) != 0)
+	if (support_conninfo(db_url, schema, conninfo, sizeof(conninfo)) != 0)
 		return -1;
 	admin = PQconnectdb(conninfo);
 	if (PQstatus(admin) != CONNECTION_OK) {

@@ -7,6 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/net.h"
+#include "support/pg.h"
+
 #include "shop/db.h"
 #include "shop/error.h"
 #include "shop/log.h"
@@ -53,51 +56,6 @@ static void need_db(void)
 	}
 }
 
-/* keyword='value' with ' and \ escaped, appended to buf. */
-static void append_kv(char *buf, size_t cap, const char *k, const char *v)
-{
-	size_t n = strlen(buf);
-
-	n += (size_t)snprintf(buf + n, cap - n, "%s%s='", n ? " " : "", k);
-	for (; *v && n + 3 < cap; v++) {
-		if (*v == '\'' || *v == '\\')
-			buf[n++] = '\\';
-		buf[n++] = *v;
-	}
-	snprintf(buf + n, cap - n, "'");
-}
-
-/* The test URL as keyword/value conninfo with search_path set to schema. */
-static int build_conninfo(const char *url, const char *search_path, char *out,
-                          size_t cap)
-{
-	char *err = NULL, opts[128];
-	PQconninfoOption *o, *all = PQconninfoParse(url, &err);
-
-	if (!all) {
-		PQfreemem(err);
-		return -1;
-	}
-	out[0] = '\0';
-	for (o = all; o->keyword; o++)
-		if (o->val && *o->val && strcmp(o->keyword, "options") != 0)
-			append_kv(out, cap, o->keyword, o->val);
-	PQconninfoFree(all);
-	snprintf(opts, sizeof(opts), "-c search_path=%s", search_path);
-	append_kv(out, cap, "options", opts);
-	return 0;
-}
-
-static void admin_exec(const char *sql)
-{
-	PGresult *res = PQexec(admin, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		fail_msg("admin '%s': %s", sql, PQerrorMessage(admin));
-	PQclear(res);
-}
-
 static void quiet(void *arg, const char *message)
 {
 	(void)arg;
@@ -116,7 +74,7 @@ static int group_setup(void **state)
 		return 0;
 	}
 	snprintf(schema, sizeof(schema), "test_db_%d", (int)getpid());
-	if (build_conninfo(db_url, schema, conninfo, sizeof(conninfo)) != 0)
+	if (support_conninfo(db_url, schema, conninfo, sizeof(conninfo)) != 0)
 		return -1;
 	admin = PQconnectdb(conninfo);
 	if (PQstatus(admin) != CONNECTION_OK) {
@@ -299,7 +257,7 @@ static void test_transactions(void **state)
 
 	(void)state;
 	need_db();
-	admin_exec("CREATE TABLE tx (id int PRIMARY KEY)");
+	support_pg_exec(admin, "CREATE TABLE tx (id int PRIMARY KEY)");
 	pool = new_pool(1, 0, 0);
 	assert_int_equal(
 	        db_pool_prepare(pool, "ins",
@@ -462,7 +420,7 @@ static void terminate_backend(int pid)
 	char sql[96];
 
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", pid);
-	admin_exec(sql);
+	support_pg_exec(admin, sql);
 }
 
 static void test_broken_connection_is_replaced(void **state)
@@ -514,21 +472,6 @@ static void test_broken_connection_is_replaced(void **state)
 	db_pool_free(pool);
 }
 
-/* A port nothing listens on: bound, then closed. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static void test_database_down_fails_fast(void **state)
 {
 	char info[128];
@@ -542,7 +485,7 @@ static void test_database_down_fails_fast(void **state)
 	/* needs no database */
 	snprintf(info, sizeof(info),
 	         "host=127.0.0.1 port=%d dbname=x user=x password=secret",
-	         closed_port());
+	         support_closed_port());
 	assert_int_equal(db_pool_new(&opt, &pool), 0);
 	assert_int_equal(db_pool_start(pool), SHOP_EUNAVAIL);
 	for (int i = 0; i < 10; i++) {

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/net.h"
+
 #include "shop/breaker.h"
 #include "shop/error.h"
 #include "shop/httpc.h"
@@ -230,21 +232,6 @@ static void srv_stop(struct srv *s)
 	free(s);
 }
 
-/* A port nothing listens on: bound, then closed. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static struct httpc *client_for(int port, struct httpc_options *o)
 {
 	char url[64];
@@ -375,7 +362,7 @@ static void test_404_is_an_answer_not_a_failure(void **state)
 static void test_refused_fails_fast_then_breaker_opens(void **state)
 {
 	struct httpc_options o = {.retries = -1, .failures_to_open = 3};
-	struct httpc *c = client_for(closed_port(), &o);
+	struct httpc *c = client_for(support_closed_port(), &o);
 	char err[200] = "";
 	struct httpc_request req = {.method = HTTPC_GET,
 	                            .path = "/products",
@@ -553,7 +540,7 @@ static void test_bad_requests_are_einval(void **state)
 {
 	static const struct httpc_header evil[] = {{"X-A", "a\r\nX-B: b"}};
 	struct httpc_options o = {.retries = -1};
-	struct httpc *c = client_for(closed_port(), &o);
+	struct httpc *c = client_for(support_closed_port(), &o);
 	struct httpc_request req = {.method = HTTPC_GET, .path = "no-slash"};
 	struct httpc_response r = {0};
 	struct httpc *bad = NULL;

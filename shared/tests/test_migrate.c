@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/pg.h"
+
 #include "shop/error.h"
 #include "shop/log.h"
 #include "shop/migrate.h"
@@ -48,40 +50,6 @@ static void need_db(void)
 		              "to run against a real PostgreSQL\n");
 		skip();
 	}
-}
-
-static void append_kv(char *buf, size_t cap, const char *k, const char *v)
-{
-	size_t n = strlen(buf);
-
-	n += (size_t)snprintf(buf + n, cap - n, "%s%s='", n ? " " : "", k);
-	for (; *v && n + 3 < cap; v++) {
-		if (*v == '\'' || *v == '\\')
-			buf[n++] = '\\';
-		buf[n++] = *v;
-	}
-	snprintf(buf + n, cap - n, "'");
-}
-
-/* The test URL as keyword/value conninfo with search_path set. */
-static int build_conninfo(const char *url, const char *search_path, char *out,
-                          size_t cap)
-{
-	char *err = NULL, opts[128];
-	PQconninfoOption *o, *all = PQconninfoParse(url, &err);
-
-	if (!all) {
-		PQfreemem(err);
-		return -1;
-	}
-	out[0] = '\0';
-	for (o = all; o->keyword; o++)
-		if (o->val && *o->val && strcmp(o->keyword, "options") != 0)
-			append_kv(out, cap, o->keyword, o->val);
-	PQconninfoFree(all);
-	snprintf(opts, sizeof(opts), "-c search_path=%s", search_path);
-	append_kv(out, cap, "options", opts);
-	return 0;
 }
 
 static PGresult *admin_query(const char *fmt, ...)
@@ -160,8 +128,8 @@ static int fixture_setup(void **state)
 	if (db_url) {
 		PGresult *res;
 
-		if (build_conninfo(db_url, f->schema, f->conninfo,
-		                   sizeof(f->conninfo)) != 0)
+		if (support_conninfo(db_url, f->schema, f->conninfo,
+		                     sizeof(f->conninfo)) != 0)
 			return -1;
 		{
 			char sql[128];

@@ -11,6 +11,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/net.h"
+#include "support/pg.h"
+
 #include "shop/db.h"
 #include "shop/error.h"
 #include "shop/log.h"
@@ -74,64 +77,7 @@ static void need_both(void)
 	}
 }
 
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* ---- the database, through an admin connection ---- */
-
-static void append_kv(char *buf, size_t cap, const char *k, const char *v)
-{
-	size_t n = strlen(buf);
-
-	n += (size_t)snprintf(buf + n, cap - n, "%s%s='", n ? " " : "", k);
-	for (; *v && n + 3 < cap; v++) {
-		if (*v == '\'' || *v == '\\')
-			buf[n++] = '\\';
-		buf[n++] = *v;
-	}
-	snprintf(buf + n, cap - n, "'");
-}
-
-static int build_conninfo(const char *url, const char *search_path, char *out,
-                          size_t cap)
-{
-	char *err = NULL, opts[128];
-	PQconninfoOption *o, *all = PQconninfoParse(url, &err);
-
-	if (!all) {
-		PQfreemem(err);
-		return -1;
-	}
-	out[0] = '\0';
-	for (o = all; o->keyword; o++)
-		if (o->val && *o->val && strcmp(o->keyword, "options") != 0)
-			append_kv(out, cap, o->keyword, o->val);
-	PQconninfoFree(all);
-	snprintf(opts, sizeof(opts), "-c search_path=%s", search_path);
-	append_kv(out, cap, "options", opts);
-	return 0;
-}
-
-static void admin_exec(const char *sql)
-{
-	PGresult *res = PQexec(admin, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		fail_msg("admin '%s': %s", sql, PQerrorMessage(admin));
-	PQclear(res);
-}
 
 static long admin_scalar(const char *sql)
 {
@@ -495,7 +441,7 @@ static void test_add_writes_the_envelope(void **state)
 
 	(void)state;
 	need_db();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "envelope");
 	data = json_pack("{s:s, s:s, s:s}", "user_id",
 	                 "0b7c2a4e-8f1d-4c55-9a51-0f8d2b6c9e11", "email",
@@ -597,7 +543,7 @@ static void test_committed_rows_are_published_and_marked(void **state)
 
 	(void)state;
 	need_both();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "committed");
 	reader_open(&rd, type);
 	before = published_count(type);
@@ -652,7 +598,7 @@ static void test_rolled_back_rows_publish_nothing(void **state)
 
 	(void)state;
 	need_both();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "rollback.event");
 	type_name(marker, sizeof(marker), "rollback.marker");
 	type_name(bind, sizeof(bind), "rollback.*");
@@ -688,7 +634,7 @@ static void test_two_relays_publish_each_row_once(void **state)
 
 	(void)state;
 	need_both();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "pair");
 	reader_open(&rd, type);
 	a = start_named_relay("test_outbox_a", conninfo, amqp_url, 10, 20);
@@ -728,7 +674,7 @@ static void test_unroutable_rows_are_retried(void **state)
 
 	(void)state;
 	need_both();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "unroutable");
 	failures = metric_value(
 	        metrics_counter("outbox_publish_failures_total", "", ""));
@@ -770,10 +716,10 @@ static void test_broker_down_keeps_rows_and_stops_promptly(void **state)
 
 	(void)state;
 	need_db();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "down");
 	snprintf(url, sizeof(url), "amqp://guest:guest@127.0.0.1:%d/%%2F",
-	         closed_port());
+	         support_closed_port());
 	r = start_relay(conninfo, url, 0, 50);
 	add_events(type, 2, true, NULL);
 	/* the database side works meanwhile: the backlog is counted (once
@@ -816,10 +762,10 @@ static void test_broker_outage_and_recovery(void **state)
 
 	(void)state;
 	need_both();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "outage");
 	reader_open(&rd, type);
-	port = closed_port();
+	port = support_closed_port();
 	url_with_port(url, sizeof(url), port);
 
 	r = start_relay(conninfo, url, 0, 50);
@@ -858,8 +804,8 @@ static void test_nothing_reachable_stops_promptly(void **state)
 	(void)state;
 	/* no server needed */
 	snprintf(db, sizeof(db), "host=127.0.0.1 port=%d dbname=nope",
-	         closed_port());
-	snprintf(mq, sizeof(mq), "amqp://127.0.0.1:%d", closed_port());
+	         support_closed_port());
+	snprintf(mq, sizeof(mq), "amqp://127.0.0.1:%d", support_closed_port());
 	r = start_relay(db, mq, 0, 100);
 	sleep_ms(500); /* several attempts with backoff */
 	assert_false(outbox_relay_connected(r));
@@ -879,13 +825,15 @@ static void test_retention_deletes_old_published_rows(void **state)
 
 	(void)state;
 	need_both();
-	admin_exec("TRUNCATE outbox");
+	support_pg_exec(admin, "TRUNCATE outbox");
 	type_name(type, sizeof(type), "old");
 	add_events(type, 3, true, NULL);
-	admin_exec("UPDATE outbox SET published_at = now() - interval '2 "
-	           "hours' WHERE id = (SELECT min(id) FROM outbox)");
-	admin_exec("UPDATE outbox SET published_at = now() - interval '10 "
-	           "minutes' WHERE id = (SELECT max(id) FROM outbox)");
+	support_pg_exec(admin,
+	                "UPDATE outbox SET published_at = now() - interval '2 "
+	                "hours' WHERE id = (SELECT min(id) FROM outbox)");
+	support_pg_exec(admin,
+	                "UPDATE outbox SET published_at = now() - interval '10 "
+	                "minutes' WHERE id = (SELECT max(id) FROM outbox)");
 	opt.amqp_url = amqp_url;
 	assert_int_equal(outbox_relay_start(&opt, &r), 0);
 	start = shop_now_ns();
@@ -946,7 +894,7 @@ static int group_setup(void **state)
 		return 0;
 	}
 	snprintf(schema, sizeof(schema), "test_outbox_%d", (int)getpid());
-	if (build_conninfo(db_url, schema, conninfo, sizeof(conninfo)) != 0)
+	if (support_conninfo(db_url, schema, conninfo, sizeof(conninfo)) != 0)
 		return -1;
 	admin = PQconnectdb(conninfo);
 	if (PQstatus(admin) != CONNECTION_OK) {

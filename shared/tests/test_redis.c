@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/net.h"
+
 #include "shop/error.h"
 #include "shop/log.h"
 #include "shop/redis.h"
@@ -455,21 +457,6 @@ static void test_url_parse_fields(void **state)
 	redis_url_release(NULL);
 }
 
-/* A port nothing listens on: bound, then closed. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static struct redis_pool *pool_on_port(int port, int retry_ms)
 {
 	char url[64];
@@ -523,7 +510,7 @@ static void expect_fast_failures(struct redis_pool *r, int first_rc)
 
 static void test_closed_port_fails_fast(void **state)
 {
-	struct redis_pool *r = pool_on_port(closed_port(), 300);
+	struct redis_pool *r = pool_on_port(support_closed_port(), 300);
 	uint64_t t;
 
 	(void)state;
@@ -644,7 +631,7 @@ static void test_silent_server_times_out_then_fails_fast(void **state)
 
 static void test_recovers_when_server_comes_back(void **state)
 {
-	int port = closed_port();
+	int port = support_closed_port();
 	struct redis_pool *r = pool_on_port(port, 200);
 	struct fake f;
 

@@ -1,0 +1,8 @@
+#ifndef SHOP_TESTS_SUPPORT_NET_H
+#define SHOP_TESTS_SUPPORT_NET_H
+
+/* A loopback TCP port nothing listens on: bound, then closed (fails the
+ * current cmocka test if the kernel refuses). */
+int support_closed_port(void);
+
+#endif
