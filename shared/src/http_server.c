@@ -1,4 +1,5 @@
 #include "shop/http.h"
+#include "shop/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -799,4 +800,39 @@ int http_wait_for_signal(void)
 	while (sigwait(&set, &sig) != 0)
 		;
 	return sig;
+}
+
+int http_env_read(int default_port, long max_threads, struct http_env *out)
+{
+	int bad = 0;
+
+	bad |= config_string("HTTP_ADDRESS", "0.0.0.0", &out->address);
+	bad |= config_port("HTTP_PORT", default_port, &out->port);
+	bad |= config_long("HTTP_THREADS", 0, 0, max_threads, &out->threads);
+	bad |= config_bool("HTTP_THREAD_PER_CONNECTION", false,
+	                   &out->thread_per_connection);
+	bad |= config_long("HTTP_MAX_CONNECTIONS", 1024, 1, 100000,
+	                   &out->max_connections);
+	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 100000,
+	                   &out->per_ip_connections);
+	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &out->timeout_s);
+	bad |= config_long("HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024,
+	                   64 * 1024 * 1024, &out->max_body);
+	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 32 * 1024, 8 * 1024,
+	                   1024 * 1024, &out->connection_memory);
+	return bad ? SHOP_EINVAL : 0;
+}
+
+void http_env_apply(const struct http_env *env, int threads,
+                    struct http_server_config *cfg)
+{
+	cfg->address = env->address;
+	cfg->port = env->port;
+	cfg->threads = threads;
+	cfg->thread_per_connection = env->thread_per_connection;
+	cfg->max_connections = (unsigned)env->max_connections;
+	cfg->per_ip_connections = (unsigned)env->per_ip_connections;
+	cfg->timeout_s = (unsigned)env->timeout_s;
+	cfg->connection_memory = (size_t)env->connection_memory;
+	cfg->max_body = (size_t)env->max_body;
 }

@@ -545,6 +545,52 @@ static void test_graceful_stop(void **state)
 	http_server_free(NULL, 0);
 }
 
+static void test_env_read(void **state)
+{
+	static const char *const vars[] = {"HTTP_ADDRESS",
+	                                   "HTTP_PORT",
+	                                   "HTTP_THREADS",
+	                                   "HTTP_THREAD_PER_CONNECTION",
+	                                   "HTTP_MAX_CONNECTIONS",
+	                                   "HTTP_PER_IP_CONNECTIONS",
+	                                   "HTTP_TIMEOUT_S",
+	                                   "HTTP_MAX_BODY_BYTES",
+	                                   "HTTP_CONNECTION_MEMORY_BYTES"};
+	struct http_env env;
+	struct http_server_config cfg = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++)
+		unsetenv(vars[i]);
+	assert_int_equal(http_env_read(8123, 64, &env), 0);
+	assert_string_equal(env.address, "0.0.0.0");
+	assert_int_equal(env.port, 8123);
+	assert_int_equal(env.threads, 0);
+	assert_false(env.thread_per_connection);
+	assert_int_equal(env.max_connections, 1024);
+	assert_int_equal(env.per_ip_connections, 0);
+	assert_int_equal(env.timeout_s, 30);
+	assert_int_equal(env.max_body, 1024 * 1024);
+	assert_int_equal(env.connection_memory, 32 * 1024);
+
+	setenv("HTTP_PORT", "9001", 1);
+	setenv("HTTP_MAX_BODY_BYTES", "2048", 1);
+	assert_int_equal(http_env_read(8123, 64, &env), 0);
+	http_env_apply(&env, 3, &cfg);
+	assert_int_equal(cfg.port, 9001);
+	assert_int_equal(cfg.threads, 3);
+	assert_int_equal(cfg.max_body, 2048);
+	assert_int_equal(cfg.timeout_s, 30);
+
+	setenv("HTTP_THREADS", "65", 1); /* above max_threads */
+	assert_int_equal(http_env_read(8123, 64, &env), SHOP_EINVAL);
+	setenv("HTTP_THREADS", "64", 1);
+	setenv("HTTP_TIMEOUT_S", "0", 1);
+	assert_int_equal(http_env_read(8123, 64, &env), SHOP_EINVAL);
+	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++)
+		unsetenv(vars[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +606,7 @@ int main(void)
 	        cmocka_unit_test(test_query),
 	        cmocka_unit_test(test_error_mapping),
 	        cmocka_unit_test(test_graceful_stop),
+	        cmocka_unit_test(test_env_read),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

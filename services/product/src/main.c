@@ -27,15 +27,7 @@
 #include "infrastructure/redis_product_cache.h"
 
 struct product_config {
-	const char *address;
-	int port;
-	long threads;
-	bool thread_per_connection;
-	long max_connections;
-	long per_ip_connections;
-	long timeout_s;
-	long max_body;
-	long connection_memory;
+	struct http_env http;
 	const char *database_url;
 	long db_pool_size;
 	const char *migrations_dir;
@@ -53,20 +45,7 @@ static int read_config(struct product_config *c)
 {
 	int bad = 0;
 
-	bad |= config_string("HTTP_ADDRESS", "0.0.0.0", &c->address);
-	bad |= config_port("HTTP_PORT", 8004, &c->port);
-	bad |= config_long("HTTP_THREADS", 0, 0, 256, &c->threads);
-	bad |= config_bool("HTTP_THREAD_PER_CONNECTION", false,
-	                   &c->thread_per_connection);
-	bad |= config_long("HTTP_MAX_CONNECTIONS", 1024, 1, 100000,
-	                   &c->max_connections);
-	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 100000,
-	                   &c->per_ip_connections);
-	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &c->timeout_s);
-	bad |= config_long("HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024,
-	                   64 * 1024 * 1024, &c->max_body);
-	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 32 * 1024, 8 * 1024,
-	                   1024 * 1024, &c->connection_memory);
+	bad |= http_env_read(8004, 256, &c->http);
 	bad |= config_required_string(
 	        "DATABASE_URL",
 	        "postgresql://product@127.0.0.1:5432/product_db",
@@ -136,7 +115,7 @@ int main(void)
 	slog_init("product", level);
 	if (read_config(&cfg) < 0)
 		return 2;
-	threads = cfg.threads > 0 ? (int)cfg.threads : shop_ncpu();
+	threads = cfg.http.threads > 0 ? (int)cfg.http.threads : shop_ncpu();
 
 	if (migrate_run(cfg.database_url, cfg.migrations_dir, "product") < 0)
 		goto out;
@@ -185,15 +164,6 @@ int main(void)
 	ready.redis = redis;
 	struct http_server_config hc = {
 	        .service = "product",
-	        .address = cfg.address,
-	        .port = cfg.port,
-	        .threads = threads,
-	        .thread_per_connection = cfg.thread_per_connection,
-	        .max_connections = (unsigned)cfg.max_connections,
-	        .per_ip_connections = (unsigned)cfg.per_ip_connections,
-	        .timeout_s = (unsigned)cfg.timeout_s,
-	        .connection_memory = (size_t)cfg.connection_memory,
-	        .max_body = (size_t)cfg.max_body,
 	        .routes = product_routes,
 	        .nroutes = product_nroutes,
 	        .app = &catalog,
@@ -202,6 +172,7 @@ int main(void)
 	        .ready = check_ready,
 	        .ready_ctx = &ready,
 	};
+	http_env_apply(&cfg.http, threads, &hc);
 	server = http_server_start(&hc);
 	if (!server)
 		goto out;

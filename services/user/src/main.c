@@ -39,15 +39,7 @@
 #define PASSWORD_LINE_MAX 1024
 
 struct user_config {
-	const char *address;
-	int port;
-	long threads;
-	bool thread_per_connection;
-	long max_connections;
-	long per_ip_connections;
-	long timeout_s;
-	long max_body;
-	long connection_memory;
+	struct http_env http;
 	const char *database_url;
 	long db_pool_size;
 	const char *migrations_dir;
@@ -70,20 +62,7 @@ static int read_config(struct user_config *c)
 {
 	int bad = 0;
 
-	bad |= config_string("HTTP_ADDRESS", "0.0.0.0", &c->address);
-	bad |= config_port("HTTP_PORT", 8005, &c->port);
-	bad |= config_long("HTTP_THREADS", 0, 0, 1024, &c->threads);
-	bad |= config_bool("HTTP_THREAD_PER_CONNECTION", false,
-	                   &c->thread_per_connection);
-	bad |= config_long("HTTP_MAX_CONNECTIONS", 1024, 1, 100000,
-	                   &c->max_connections);
-	bad |= config_long("HTTP_PER_IP_CONNECTIONS", 0, 0, 100000,
-	                   &c->per_ip_connections);
-	bad |= config_long("HTTP_TIMEOUT_S", 30, 1, 3600, &c->timeout_s);
-	bad |= config_long("HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024,
-	                   64 * 1024 * 1024, &c->max_body);
-	bad |= config_long("HTTP_CONNECTION_MEMORY_BYTES", 32 * 1024, 8 * 1024,
-	                   1024 * 1024, &c->connection_memory);
+	bad |= http_env_read(8005, 1024, &c->http);
 	bad |= config_required_string(
 	        "DATABASE_URL", "postgresql://user@127.0.0.1:5432/user_db",
 	        &c->database_url);
@@ -137,23 +116,25 @@ static void resolve_sizes(struct user_config *c)
 	}
 	/* Hashing and queued requests each hold a thread; `cores` more stay
 	 * free for everything else. */
-	if (c->threads == 0) {
-		c->threads = cores + c->hash_concurrency + c->hash_max_queue;
-		if (c->threads > 1024)
-			c->threads = 1024;
+	if (c->http.threads == 0) {
+		c->http.threads =
+		        cores + c->hash_concurrency + c->hash_max_queue;
+		if (c->http.threads > 1024)
+			c->http.threads = 1024;
 	}
-	if (c->threads <= c->hash_concurrency + c->hash_max_queue)
+	if (c->http.threads <= c->hash_concurrency + c->hash_max_queue)
 		slog_warn(
 		        "HTTP_THREADS (%ld) is not above "
 		        "PASSWORD_HASH_CONCURRENCY + PASSWORD_HASH_MAX_QUEUE "
 		        "(%ld): a burst of sign-ins can hold every thread and "
 		        "stall other requests",
-		        c->threads, c->hash_concurrency + c->hash_max_queue);
+		        c->http.threads,
+		        c->hash_concurrency + c->hash_max_queue);
 	/* Threads waiting for a hash hold no connection. */
 	if (c->db_pool_size == 0) {
 		c->db_pool_size = cores + c->hash_concurrency;
-		if (c->db_pool_size > c->threads)
-			c->db_pool_size = c->threads;
+		if (c->db_pool_size > c->http.threads)
+			c->db_pool_size = c->http.threads;
 	}
 }
 
@@ -383,7 +364,7 @@ int main(int argc, char **argv)
 	struct redis_pool_options ro = {
 	        .name = "user",
 	        .url = cfg.redis_url,
-	        .size = (int)cfg.threads,
+	        .size = (int)cfg.http.threads,
 	};
 	if (redis_pool_new(&ro, &redis) < 0)
 		goto out;
@@ -416,15 +397,6 @@ int main(int argc, char **argv)
 
 	struct http_server_config hc = {
 	        .service = "user",
-	        .address = cfg.address,
-	        .port = cfg.port,
-	        .threads = (int)cfg.threads,
-	        .thread_per_connection = cfg.thread_per_connection,
-	        .max_connections = (unsigned)cfg.max_connections,
-	        .per_ip_connections = (unsigned)cfg.per_ip_connections,
-	        .timeout_s = (unsigned)cfg.timeout_s,
-	        .connection_memory = (size_t)cfg.connection_memory,
-	        .max_body = (size_t)cfg.max_body,
 	        .routes = user_routes,
 	        .nroutes = user_nroutes,
 	        .app = &app,
@@ -433,10 +405,12 @@ int main(int argc, char **argv)
 	        .ready = check_ready,
 	        .ready_ctx = &ready,
 	};
+	http_env_apply(&cfg.http, (int)cfg.http.threads, &hc);
 	server = http_server_start(&hc);
 	if (!server)
 		goto out;
-	slog_kv(SLOG_INFO, NULL, "serving", SLOG_I("http_threads", cfg.threads),
+	slog_kv(SLOG_INFO, NULL, "serving",
+	        SLOG_I("http_threads", cfg.http.threads),
 	        SLOG_I("db_pool_size", cfg.db_pool_size),
 	        SLOG_I("password_hash_concurrency", cfg.hash_concurrency),
 	        SLOG_I("password_hash_max_queue", cfg.hash_max_queue),

@@ -106,6 +106,38 @@ void http_server_free(struct http_server *s, unsigned grace_ms);
  * signal number. */
 int http_wait_for_signal(void);
 
+/*
+ * The HTTP_* settings every daemon reads from its environment
+ * (OPERATIONS.md "Limits"; each daemon's .env.example lists them):
+ * HTTP_ADDRESS (0.0.0.0), HTTP_PORT, HTTP_THREADS (0 = the daemon's
+ * choice), HTTP_THREAD_PER_CONNECTION (false), HTTP_MAX_CONNECTIONS (1024),
+ * HTTP_PER_IP_CONNECTIONS (0 = unlimited), HTTP_TIMEOUT_S (30),
+ * HTTP_MAX_BODY_BYTES (1 MiB), HTTP_CONNECTION_MEMORY_BYTES (32 KiB).
+ */
+struct http_env {
+	const char *address; /* borrowed from the environment */
+	int port;
+	long threads;
+	bool thread_per_connection;
+	long max_connections;
+	long per_ip_connections;
+	long timeout_s;
+	long max_body;
+	long connection_memory;
+};
+
+/*
+ * Reads the variables above, with default_port for HTTP_PORT and
+ * 0..max_threads for HTTP_THREADS. Every bad value is logged (config.h);
+ * returns 0 or SHOP_EINVAL.
+ */
+int http_env_read(int default_port, long max_threads, struct http_env *out);
+
+/* Copies env into the matching fields of cfg; threads becomes `threads`
+ * (the daemon resolves HTTP_THREADS=0 itself). */
+void http_env_apply(const struct http_env *env, int threads,
+                    struct http_server_config *cfg);
+
 /* Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread (and so in
  * threads created after it). Call first thing in main(). */
 void http_block_signals(void);
