@@ -117,6 +117,51 @@ int config_readable_file(const char *var, const char *def, const char **out)
 	return 0;
 }
 
+#define SECRET_MAX 4096
+
+int config_secret_file(const char *var, const char *def, size_t min_len,
+                       char **out)
+{
+	const char *path = raw(var);
+	char want[96], *buf;
+	size_t n = 0;
+	FILE *f;
+	int c;
+
+	if (!path)
+		path = def;
+	snprintf(want, sizeof(want),
+	         "a readable file whose first line is a secret of %zu to %d "
+	         "printable characters",
+	         min_len, SECRET_MAX);
+	buf = malloc(SECRET_MAX + 1);
+	if (!buf)
+		return SHOP_ENOMEM;
+	f = path ? fopen(path, "re") : NULL;
+	if (!f) {
+		free(buf);
+		reject(var, path ? path : "", want);
+		return SHOP_EINVAL;
+	}
+	while ((c = getc(f)) != EOF && c != '\n' && c != '\r') {
+		if (n == SECRET_MAX || c < 0x21 || c > 0x7e) {
+			n = 0;
+			break;
+		}
+		buf[n++] = (char)c;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (n < min_len || n == 0) {
+		explicit_bzero(buf, SECRET_MAX + 1);
+		free(buf);
+		reject(var, path, want); /* the path, never the contents */
+		return SHOP_EINVAL;
+	}
+	*out = buf;
+	return 0;
+}
+
 int config_directory(const char *var, const char *def, const char **out)
 {
 	const char *v = raw(var);

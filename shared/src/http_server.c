@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <netinet/in.h>
 #include <limits.h>
 #include <pthread.h>
@@ -371,6 +372,24 @@ static bool authenticate(struct http_request *req, unsigned flags)
 	return true;
 }
 
+/* Compares the X-Internal-Token header with the configured token without
+ * revealing, by timing, how much of it matched. */
+static bool internal_token_ok(struct http_request *req)
+{
+	struct http_server *s = req->priv->server;
+	const char *want = s->cfg.internal_token;
+	const char *got = http_header(req, HTTP_INTERNAL_TOKEN_HEADER);
+	size_t n;
+
+	if (want && got && (n = strlen(want)) == strlen(got) &&
+	    CRYPTO_memcmp(want, got, n) == 0)
+		return true;
+	http_respond_problem(req, 401,
+	                     "this internal route needs the service token "
+	                     "in " HTTP_INTERNAL_TOKEN_HEADER);
+	return false;
+}
+
 static void dispatch(struct http_request *req)
 {
 	struct http_server *s = req->priv->server;
@@ -422,6 +441,8 @@ static void dispatch(struct http_request *req)
 	memcpy(req->params, m.params, m.nparams * sizeof(*m.params));
 	req->nparams = m.nparams;
 
+	if ((m.route->flags & HTTP_INTERNAL) && !internal_token_ok(req))
+		return;
 	if ((m.route->flags & (HTTP_AUTH | HTTP_ADMIN)) &&
 	    !authenticate(req, m.route->flags))
 		return;

@@ -246,6 +246,73 @@ static void test_readable_file(void **state)
 	unlink(path);
 }
 
+/* Writes text to a fresh temporary file and returns its path (static). */
+static const char *secret_file(const char *text)
+{
+	static char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/shop_test_secret_XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_secret_file(void **state)
+{
+	char *out = NULL, *text;
+	const char *path;
+	int rc;
+
+	(void)state;
+	path = secret_file("0123456789abcdef0123456789abcdef\n");
+	set(path);
+	assert_int_equal(config_secret_file(VAR, NULL, 32, &out), 0);
+	assert_string_equal(out, "0123456789abcdef0123456789abcdef");
+	free(out);
+	out = NULL;
+	unlink(path);
+
+	/* CRLF and no line end at all both work; only the first line. */
+	path = secret_file("token-of-sixteen\r\nsecond line\n");
+	set(NULL);
+	assert_int_equal(config_secret_file(VAR, path, 16, &out), 0);
+	assert_string_equal(out, "token-of-sixteen");
+	free(out);
+	out = NULL;
+	unlink(path);
+
+	/* Too short, a space inside, empty, missing: rejected, and the log
+	 * line names the path but never the contents. */
+	path = secret_file("short-secret\n");
+	set(path);
+	capture_start();
+	rc = config_secret_file(VAR, NULL, 32, &out);
+	text = capture_end();
+	assert_int_equal(rc, SHOP_EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(text, path));
+	assert_null(strstr(text, "short-secret"));
+	free(text);
+	unlink(path);
+
+	path = secret_file("has a space in the middle of it ok\n");
+	set(path);
+	assert_int_equal(config_secret_file(VAR, NULL, 8, &out), SHOP_EINVAL);
+	unlink(path);
+	path = secret_file("");
+	set(path);
+	assert_int_equal(config_secret_file(VAR, NULL, 1, &out), SHOP_EINVAL);
+	unlink(path);
+	set("/nonexistent/shop/secret");
+	assert_int_equal(config_secret_file(VAR, NULL, 1, &out), SHOP_EINVAL);
+	assert_null(out);
+}
+
 static void test_directory(void **state)
 {
 	char path[] = "/tmp/shop_test_config_XXXXXX";
@@ -305,11 +372,17 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 	const struct CMUnitTest tests[] = {
-	        T(test_string),       T(test_required_string),
-	        T(test_long_valid),   T(test_long_invalid),
-	        T(test_port),         T(test_bool_spellings),
-	        T(test_bool_invalid), T(test_readable_file),
-	        T(test_directory),    T(test_rejection_logs_one_line),
+	        T(test_string),
+	        T(test_required_string),
+	        T(test_long_valid),
+	        T(test_long_invalid),
+	        T(test_port),
+	        T(test_bool_spellings),
+	        T(test_bool_invalid),
+	        T(test_readable_file),
+	        T(test_secret_file),
+	        T(test_directory),
+	        T(test_rejection_logs_one_line),
 	};
 #undef T
 	/* The failure cases print their expected error lines among these. */

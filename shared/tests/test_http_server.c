@@ -113,6 +113,7 @@ static const struct http_route routes[] = {
         {"POST", "/items", h_create, HTTP_JSON_BODY},
         {"GET", "/me", h_me, HTTP_AUTH},
         {"GET", "/admin", h_me, HTTP_ADMIN},
+        {"GET", "/internal/items/{id}", h_item, HTTP_INTERNAL},
         {"GET", "/query", h_query, 0},
         {"GET", "/error/{kind}", h_error, 0},
         {"GET", "/silent", h_silent, 0},
@@ -152,6 +153,7 @@ static struct http_server *start(void)
 	        .routes = routes,
 	        .nroutes = sizeof(routes) / sizeof(*routes),
 	        .authenticate = fake_auth,
+	        .internal_token = "s3cret-internal-token",
 	        .ready = fake_ready,
 	        .ready_ctx = &ready_ok,
 	};
@@ -449,6 +451,29 @@ static void test_auth(void **state)
 	assert_int_equal(r.status, 200);
 }
 
+static void test_internal_token(void **state)
+{
+	(void)state;
+	CALL("GET", "/internal/items/7");
+	assert_problem(401, "unauthorized");
+	CALL("GET", "/internal/items/7",
+	     .headers = {"X-Internal-Token: s3cret-internal-tokem"});
+	assert_problem(401, "unauthorized");
+	CALL("GET", "/internal/items/7",
+	     .headers = {"X-Internal-Token: s3cret-internal-token-and-more"});
+	assert_problem(401, "unauthorized");
+	CALL("GET", "/internal/items/7",
+	     .headers = {"X-Internal-Token: s3cret"});
+	assert_problem(401, "unauthorized");
+	/* A user's bearer token is not the service token. */
+	CALL("GET", "/internal/items/7",
+	     .headers = {"Authorization: Bearer admin-token"});
+	assert_problem(401, "unauthorized");
+	CALL("GET", "/internal/items/7",
+	     .headers = {"X-Internal-Token: s3cret-internal-token"});
+	assert_int_equal(r.status, 200);
+}
+
 static void test_query(void **state)
 {
 	json_t *keys;
@@ -603,6 +628,7 @@ int main(void)
 	        cmocka_unit_test(test_json_body_rejected),
 	        cmocka_unit_test(test_body_too_large),
 	        cmocka_unit_test(test_auth),
+	        cmocka_unit_test(test_internal_token),
 	        cmocka_unit_test(test_query),
 	        cmocka_unit_test(test_error_mapping),
 	        cmocka_unit_test(test_graceful_stop),

@@ -2,6 +2,7 @@
 #define SHOP_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Configuration from the environment. Each getter reads one variable, falls
@@ -29,6 +30,16 @@ int config_bool(const char *var, bool def, bool *out);
 
 /* A path to a readable regular file. */
 int config_readable_file(const char *var, const char *def, const char **out);
+
+/*
+ * A secret kept in a file (INTERNAL_TOKEN_FILE...): the path is read from
+ * var (or def), the file's first line without its line end becomes *out
+ * (malloc'd; the caller wipes it with explicit_bzero and frees it). The
+ * secret must be min_len to 4096 bytes of printable ASCII. Its value is
+ * never logged.
+ */
+int config_secret_file(const char *var, const char *def, size_t min_len,
+                       char **out);
 
 /* A path to a directory. */
 int config_directory(const char *var, const char *def, const char **out);

@@ -27,7 +27,14 @@ enum http_route_flags {
 	HTTP_AUTH = 1 << 0,      /* a valid bearer token is required (401) */
 	HTTP_ADMIN = 1 << 1,     /* ... with role admin (403); implies AUTH */
 	HTTP_JSON_BODY = 1 << 2, /* a JSON body is required (415, 400, 413) */
+	/* Between daemons only (/internal/...): the request must carry the
+	 * fleet's internal service token in X-Internal-Token (401). The
+	 * gateway never routes these. */
+	HTTP_INTERNAL = 1 << 3,
 };
+
+/* The header that carries the internal service token. */
+#define HTTP_INTERNAL_TOKEN_HEADER "X-Internal-Token"
 
 struct http_route {
 	const char *method;  /* "GET", "POST", ... */
@@ -78,6 +85,9 @@ struct http_server_config {
 	void *app; /* handed to handlers as req->app; borrowed */
 	http_authenticate_fn authenticate;
 	void *auth_ctx;
+	/* The internal service token HTTP_INTERNAL routes require; NULL
+	 * refuses every such request (401). Borrowed. */
+	const char *internal_token;
 	http_ready_fn ready;
 	void *ready_ctx;
 };
