@@ -37,6 +37,7 @@ struct product_config {
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;
+	char *internal_token; /* malloc'd; wiped and freed at exit */
 	const char *log_level;
 };
 
@@ -64,6 +65,9 @@ static int read_config(struct product_config *c)
 	bad |= config_required_string("JWT_ISSUER", "shop-user",
 	                              &c->jwt_issuer);
 	bad |= config_required_string("JWT_AUDIENCE", "shop", &c->jwt_audience);
+	bad |= config_secret_file("INTERNAL_TOKEN_FILE",
+	                          ".state/dev/secrets/internal_token", 16,
+	                          &c->internal_token);
 	return bad ? SHOP_EINVAL : 0;
 }
 
@@ -88,7 +92,7 @@ static int check_ready(void *ctx, json_t *checks)
 
 int main(void)
 {
-	struct product_config cfg;
+	struct product_config cfg = {0};
 	enum slog_level level = SLOG_INFO;
 	const char *level_name;
 	struct db_pool *db = NULL;
@@ -113,8 +117,10 @@ int main(void)
 		return 2;
 	}
 	slog_init("product", level);
-	if (read_config(&cfg) < 0)
+	if (read_config(&cfg) < 0) {
+		free(cfg.internal_token);
 		return 2;
+	}
 	threads = cfg.http.threads > 0 ? (int)cfg.http.threads : shop_ncpu();
 
 	if (migrate_run(cfg.database_url, cfg.migrations_dir, "product") < 0)
@@ -169,6 +175,7 @@ int main(void)
 	        .app = &catalog,
 	        .authenticate = auth_authenticate,
 	        .auth_ctx = &auth,
+	        .internal_token = cfg.internal_token,
 	        .ready = check_ready,
 	        .ready_ctx = &ready,
 	};
@@ -191,6 +198,8 @@ out:
 	redis_pool_free(redis);
 	pg_product_repo_free(repo);
 	db_pool_free(db);
+	explicit_bzero(cfg.internal_token, strlen(cfg.internal_token));
+	free(cfg.internal_token);
 	if (exit_code)
 		slog_error("product stopped: start-up failed");
 	else

@@ -63,6 +63,15 @@ static int query_arg(void *arg, const char *key, const char *value)
 	return 0;
 }
 
+/* Only "ids" is a known query parameter of the internal lookup. */
+static int reject_unless_ids(void *arg, const char *key, const char *value)
+{
+	(void)value;
+	if (strcmp(key, "ids") != 0)
+		field_errors_add(arg, "query", "unknown query parameter");
+	return 0;
+}
+
 static void list_products(struct http_request *req)
 {
 	struct catalog *c = req->app;
@@ -109,6 +118,76 @@ static void get_product(struct http_request *req)
 		return;
 	}
 	http_respond_json(req, 200, product_to_json(&p));
+}
+
+/*
+ * GET /internal/products?ids=<uuid>,<uuid>,...: the products the cart and
+ * order services ask about, in one call: {"items": [product...]} in the
+ * order asked, unknown or deleted ids left out.
+ */
+#define INTERNAL_IDS_MAX 200
+
+static void internal_products(struct http_request *req)
+{
+	const char *ids[INTERNAL_IDS_MAX];
+	struct product *items;
+	bool *found;
+	struct field_errors errs;
+	json_t *arr;
+	size_t n = 0;
+	const char *q;
+	char *list, *save = NULL, *tok;
+	int rc;
+
+	field_errors_init(&errs);
+	if (http_query_each(req, reject_unless_ids, &errs) || errs.n) {
+		http_respond_invalid(req, "the query is invalid", &errs);
+		return;
+	}
+	q = http_query(req, "ids");
+	list = arena_strdup(req->arena, q ? q : "");
+	if (!list) {
+		http_respond_error(req, SHOP_ENOMEM, NULL);
+		return;
+	}
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == INTERNAL_IDS_MAX || !shop_uuid_valid(tok)) {
+			n = 0;
+			break;
+		}
+		ids[n++] = tok;
+	}
+	if (n == 0) {
+		field_errors_add(&errs, "ids",
+		                 "must be 1 to 200 product ids (UUIDs), "
+		                 "comma-separated");
+		http_respond_invalid(req, "the query is invalid", &errs);
+		return;
+	}
+	items = arena_calloc(req->arena, n, sizeof(*items));
+	found = arena_calloc(req->arena, n, sizeof(*found));
+	if (!items || !found) {
+		http_respond_error(req, SHOP_ENOMEM, NULL);
+		return;
+	}
+	rc = catalog_get_many(req->app, req->arena, ids, n, items, found);
+	if (rc) {
+		http_respond_error(req, rc, NULL);
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		if (!found[i])
+			continue;
+		if (json_array_append_new(arr, product_to_json(&items[i]))) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	/* json_pack's "o" steals arr, also when it fails. */
+	http_respond_json(req, 200,
+	                  arr ? json_pack("{s:o}", "items", arr) : NULL);
 }
 
 static void list_categories(struct http_request *req)
@@ -212,6 +291,7 @@ const struct http_route product_routes[] = {
          HTTP_ADMIN | HTTP_JSON_BODY},
         {"DELETE", "/api/products/{id}", delete_product, HTTP_ADMIN},
         {"GET", "/api/categories", list_categories, 0},
+        {"GET", "/internal/products", internal_products, HTTP_INTERNAL},
 };
 
 const size_t product_nroutes = sizeof(product_routes) / sizeof(*product_routes);

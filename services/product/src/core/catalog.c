@@ -68,6 +68,19 @@ int catalog_get(struct catalog *c, struct arena *a, const char *id,
 	return rc;
 }
 
+int catalog_get_many(struct catalog *c, struct arena *a, const char *const *ids,
+                     size_t n, struct product *out, bool *found)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = catalog_get(c, a, ids[i], &out[i]);
+
+		if (rc && rc != SHOP_ENOTFOUND)
+			return rc;
+		found[i] = rc == 0;
+	}
+	return 0;
+}
+
 int catalog_categories(struct catalog *c, struct arena *a,
                        struct category_list *out)
 {

@@ -25,6 +25,15 @@ int catalog_list(struct catalog *c, struct arena *a, struct product_query *q,
 int catalog_get(struct catalog *c, struct arena *a, const char *id,
                 struct product *out);
 
+/*
+ * The products of ids[0..n-1] (through the caches, like catalog_get):
+ * out[i] and found[i] for each; found[i] is false for an id that is no
+ * product (not a UUID, unknown or deleted). Fails only when the store
+ * does (nothing is partly returned then).
+ */
+int catalog_get_many(struct catalog *c, struct arena *a, const char *const *ids,
+                     size_t n, struct product *out, bool *found);
+
 int catalog_categories(struct catalog *c, struct arena *a,
                        struct category_list *out);
 
