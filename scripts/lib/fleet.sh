@@ -9,7 +9,7 @@
 #   STATE             state folder (absolute)
 #   FLEET_NAME        dev | test (RabbitMQ node shop-$FLEET_NAME@localhost)
 #   BUILD_DIR         CMake build folder (absolute)
-#   GATEWAY_PORT PRODUCT_PORT USER_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT
+#   GATEWAY_PORT PRODUCT_PORT USER_PORT CART_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT
 #   RABBIT_DIST_PORT EPMD_PORT REDIS_PORT SMTP_PORT
 # Optional:
 #   PG_FAST=1         fsync/synchronous_commit off (throw-away test clusters)
@@ -32,13 +32,14 @@
 # INTERNAL_TOKEN_FILE, JWT_ISSUER, JWT_AUDIENCE, SMTP_PORT, any *_PORT ...).
 # Values must not contain spaces or '|'.
 SHOP_DAEMONS=(
-	'product | PRODUCT_PORT | services/product/shop-product | product | MIGRATIONS_DIR=services/product/migrations REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
+	'product | PRODUCT_PORT | services/product/shop-product | product | MIGRATIONS_DIR=services/product/migrations INTERNAL_TOKEN_FILE={INTERNAL_TOKEN_FILE} REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 	'user    | USER_PORT    | services/user/shop-user       | user    | MIGRATIONS_DIR=services/user/migrations REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} JWT_PRIVATE_KEY_FILE={JWT_PRIVATE_KEY_FILE} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
-	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} STATIC_DIR=frontend/public REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE} RATE_LIMIT_PER_ADDRESS={RATE_LIMIT_PER_ADDRESS} RATE_LIMIT_PER_USER={RATE_LIMIT_PER_USER}'
+	'cart    | CART_PORT    | services/cart/shop-cart       | cart    | MIGRATIONS_DIR=services/cart/migrations PRODUCT_URL=http://127.0.0.1:{PRODUCT_PORT} INTERNAL_TOKEN_FILE={INTERNAL_TOKEN_FILE} REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
+	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} CART_UPSTREAMS=127.0.0.1:{CART_PORT} STATIC_DIR=frontend/public REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE} RATE_LIMIT_PER_ADDRESS={RATE_LIMIT_PER_ADDRESS} RATE_LIMIT_PER_USER={RATE_LIMIT_PER_USER}'
 )
 # Later daemons (ARCHITECTURE.md ports), one line each, e.g.:
-#	'cart    | CART_PORT    | services/cart/shop-cart       | cart    | MIGRATIONS_DIR=services/cart/migrations ...'
-# and add CART_PORT (dev 8001, test 28001) to dev-up.sh / test-all.sh.
+#	'order   | ORDER_PORT   | services/order/shop-order     | order   | MIGRATIONS_DIR=services/order/migrations ...'
+# and add ORDER_PORT (dev 8001, test 28001) to dev-up.sh / test-all.sh.
 
 # The six services that own a database (role <svc>, database <svc>_db).
 SHOP_DB_SERVICES=(product user cart order payment email)
@@ -62,7 +63,7 @@ SYSTEM_PYTHON=/usr/bin/python3
 fleet_init() {
 	: "${STATE:?}" "${FLEET_NAME:?}" "${BUILD_DIR:?}"
 	local v
-	for v in GATEWAY_PORT PRODUCT_PORT USER_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT \
+	for v in GATEWAY_PORT PRODUCT_PORT USER_PORT CART_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT \
 		RABBIT_DIST_PORT EPMD_PORT REDIS_PORT SMTP_PORT; do
 		[[ ${!v:-} =~ ^[0-9]+$ ]] || die "$v must be a TCP port number (got '${!v:-}')"
 	done
@@ -676,6 +677,7 @@ fleet_write_env() {
 			SHOP_GATEWAY_URL=http://127.0.0.1:$GATEWAY_PORT
 			SHOP_PRODUCT_URL=http://127.0.0.1:$PRODUCT_PORT
 			SHOP_USER_URL=http://127.0.0.1:$USER_PORT
+			SHOP_CART_URL=http://127.0.0.1:$CART_PORT
 			SHOP_JWT_PRIVATE_KEY=$JWT_PRIVATE_KEY_FILE
 			SHOP_JWT_PUBLIC_KEY=$JWT_PUBLIC_KEY_FILE
 			SHOP_JWT_ISSUER=$JWT_ISSUER
@@ -689,6 +691,7 @@ fleet_write_env() {
 			SHOP_MAIL_DIR=$MAIL_DIR
 			SHOP_PRODUCT_DATABASE_URL=$(db_url product)
 			SHOP_USER_DATABASE_URL=$(db_url user)
+			SHOP_CART_DATABASE_URL=$(db_url cart)
 			SHOP_BUILD_DIR=$BUILD_DIR
 		EOF
 	)

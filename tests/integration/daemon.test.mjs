@@ -29,6 +29,7 @@ function productEnv(extra = {}) {
 		REDIS_URL: process.env.SHOP_REDIS_URL,
 		MIGRATIONS_DIR: path.join(repoRoot, 'services', 'product', 'migrations'),
 		JWT_PUBLIC_KEY_FILE: env.jwtPublicKeyPath,
+		INTERNAL_TOKEN_FILE: env.internalTokenPath,
 		ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? '',
 		UBSAN_OPTIONS: process.env.UBSAN_OPTIONS ?? '',
 		...extra,

@@ -57,8 +57,12 @@ export const env = Object.freeze({
 	// RabbitMQ's management HTTP API (guest/guest unless the URL carries
 	// user:password@), used to watch what the daemons publish.
 	rabbitMgmtUrl: baseUrl('SHOP_RABBITMQ_MGMT_URL', 'http://127.0.0.1:15672'),
+	// The cart daemon, directly (dev 8006, test fleet 28006).
+	cartUrl: baseUrl('SHOP_CART_URL', 'http://127.0.0.1:8006'),
 	jwtPrivateKeyPath,
 	jwtPublicKeyPath,
+	// The fleet's internal service token (X-Internal-Token on /internal/).
+	internalTokenPath: (process.env.SHOP_INTERNAL_TOKEN_FILE ?? '').trim() || path.join(stateDir, 'secrets', 'internal_token'),
 	jwtIssuer: (process.env.SHOP_JWT_ISSUER ?? '').trim() || 'shop-user',
 	jwtAudience: (process.env.SHOP_JWT_AUDIENCE ?? '').trim() || 'shop',
 	stateDir,
@@ -72,6 +76,7 @@ export function describeEnv() {
 		`SHOP_GATEWAY_URL=${env.gatewayUrl}`,
 		`SHOP_PRODUCT_URL=${env.productUrl}`,
 		`SHOP_USER_URL=${env.userUrl}`,
+		`SHOP_CART_URL=${env.cartUrl}`,
 		`SHOP_RABBITMQ_MGMT_URL=${env.rabbitMgmtUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
 		`SHOP_JWT_PRIVATE_KEY=${env.jwtPrivateKeyPath}`,
 		`SHOP_JWT_ISSUER=${env.jwtIssuer}`,
