@@ -101,8 +101,10 @@ $$;
 
 -- Sets the quantity of the user's existing line of p_product (0 deletes
 -- it); when p_sku is not NULL, refreshes the snapshot too. Answers the cart
--- after the change with r_status 0, or one row with r_status 1 when the cart
--- holds no such line (nothing changes).
+-- after the change with r_status 0, or one row with r_status
+--   1  the cart holds no such line
+--   2  the new snapshot's currency is not that of the cart's other lines
+-- and then changes nothing.
 CREATE FUNCTION cart_set(p_user uuid, p_product uuid, p_quantity integer,
 	p_sku text, p_name text, p_price bigint, p_currency text)
 RETURNS TABLE (r_status integer, r_current integer, r_updated_at bigint,
@@ -111,6 +113,17 @@ RETURNS TABLE (r_status integer, r_current integer, r_updated_at bigint,
 LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM 1 FROM carts c WHERE c.user_id = p_user FOR UPDATE;
+	IF p_quantity > 0 AND p_currency IS NOT NULL AND EXISTS (
+		SELECT 1 FROM cart_lines l WHERE l.user_id = p_user
+		AND l.product_id <> p_product AND l.currency <> p_currency)
+		AND EXISTS (SELECT 1 FROM cart_lines l WHERE l.user_id = p_user
+		AND l.product_id = p_product)
+	THEN
+		RETURN QUERY SELECT 2, 0, NULL::bigint, NULL::text,
+			NULL::integer, NULL::text, NULL::text, NULL::bigint,
+			NULL::text;
+		RETURN;
+	END IF;
 	IF p_quantity = 0 THEN
 		DELETE FROM cart_lines l
 		WHERE l.user_id = p_user AND l.product_id = p_product;
@@ -130,5 +143,19 @@ BEGIN
 	END IF;
 	UPDATE carts c SET updated_at = now() WHERE c.user_id = p_user;
 	RETURN QUERY SELECT * FROM cart_rows(p_user);
+END
+$$;
+
+-- Empties the user's cart, taking the cart row's lock first like the two
+-- functions above (so a clear and an add cannot deadlock), and bumps
+-- updated_at when there was something to remove.
+CREATE FUNCTION cart_clear(p_user uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM carts c WHERE c.user_id = p_user FOR UPDATE;
+	DELETE FROM cart_lines l WHERE l.user_id = p_user;
+	IF FOUND THEN
+		UPDATE carts c SET updated_at = now() WHERE c.user_id = p_user;
+	END IF;
 END
 $$;

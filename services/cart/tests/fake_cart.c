@@ -189,6 +189,11 @@ static int fake_set(void *self, struct arena *a, const char *user_id,
 	fl = c ? find_line(c, product_id) : NULL;
 	if (!fl)
 		return SHOP_ENOTFOUND;
+	for (size_t i = 0; snap && quantity > 0 && i < c->n; i++) {
+		if (&c->lines[i] != fl &&
+		    strcmp(c->lines[i].currency, snap->currency) != 0)
+			return CART_ECURRENCY;
+	}
 	if (quantity == 0) {
 		size_t i = (size_t)(fl - c->lines);
 		memmove(&c->lines[i], &c->lines[i + 1],

@@ -343,6 +343,31 @@ static void test_set_line_vanished(void **state)
 	assert_int_equal(set(fx, U1, HP, 2), CART_ENOLINE);
 }
 
+/* A product re-priced in another currency cannot switch the cart's. */
+static void test_product_changed_currency(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(add(fx, U1, HP, 1), 0);
+	assert_int_equal(add(fx, U1, KETTLE, 1), 0);
+	assert_int_equal(fake_cart_add_product(fx->fake, HP, "HP-1",
+	                                       "Headphones", 9000, "EUR", 500),
+	                 0);
+	assert_int_equal(carts_get(&fx->c, fx->a, NULL, U1, &fx->v), 0);
+	assert_string_equal(fx->v.currency, "USD");
+	assert_false(fx->v.lines[0].available);
+	assert_int_equal(fx->v.lines[0].unit_price_cents, 9999); /* snapshot */
+	assert_int_equal(fx->v.total_cents, 2999);
+	assert_int_equal(set(fx, U1, HP, 2), SHOP_ECONFLICT);
+	assert_int_equal(fx->cf.kind, CART_CONFLICT_CURRENCY);
+	assert_int_equal(add(fx, U1, HP, 1), SHOP_ECONFLICT);
+	assert_int_equal(fake_cart_quantity(fx->fake, U1, HP), 1);
+	/* More of the USD product still works; removing the other too. */
+	assert_int_equal(add(fx, U1, KETTLE, 1), 0);
+	assert_int_equal(carts_remove(&fx->c, fx->a, NULL, U1, HP, &fx->v), 0);
+	assert_int_equal(fx->v.n, 1);
+}
+
 static void test_clear(void **state)
 {
 	struct fixture *fx = *state;
@@ -394,6 +419,7 @@ int main(void)
 	        T(test_set_quantity),
 	        T(test_set_refusals),
 	        T(test_set_line_vanished),
+	        T(test_product_changed_currency),
 	        T(test_clear),
 	        T(test_read_stored_line_of_deleted_product),
 	};

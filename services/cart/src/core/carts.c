@@ -270,6 +270,11 @@ int carts_set_quantity(struct carts *c, struct arena *a,
 	                               quantity > 0 ? &snap : NULL, &after);
 	if (rc == SHOP_ENOTFOUND)
 		return CART_ENOLINE; /* removed meanwhile */
+	if (rc == CART_ECURRENCY) {
+		conflict_fill(conflict, CART_CONFLICT_CURRENCY, p, 0,
+		              cart_currency(&stored));
+		return SHOP_ECONFLICT;
+	}
 	if (rc)
 		return rc;
 	return view(a, &after, products, n, out);

@@ -57,7 +57,8 @@ struct cart_repo_ops {
 	 * (1..99; 0 deletes the line), refreshes its snapshot from
 	 * `snapshot` when not NULL, bumps updated_at, and returns the
 	 * stored cart after the change. SHOP_ENOTFOUND when the cart holds
-	 * no such line (nothing changes).
+	 * no such line, CART_ECURRENCY when the snapshot's currency is not
+	 * that of the cart's other lines (nothing changes).
 	 */
 	int (*set_quantity)(void *self, struct arena *a, const char *user_id,
 	                    const char *product_id, int quantity,

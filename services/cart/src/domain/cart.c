@@ -85,11 +85,13 @@ void cart_view_build(const struct cart_stored *c,
 		vl->sku = l->sku;
 		vl->name = l->name;
 		vl->unit_price_cents = l->added_price_cents;
-		if (p && p->found) {
+		if (p && p->found && strcmp(p->currency, currency) == 0) {
 			vl->sku = p->sku;
 			vl->name = p->name;
 			vl->unit_price_cents = p->price_cents;
 		} else if (p) {
+			/* Gone, or now priced in another currency than the
+			 * cart's: it cannot be bought from this cart. */
 			vl->available = false;
 		}
 		vl->line_total_cents =

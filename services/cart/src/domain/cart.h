@@ -104,8 +104,9 @@ const char *cart_currency(const struct cart_stored *c);
  * shows its snapshot and v->prices_current is false; otherwise products
  * holds nproducts answers and a line whose product is missing from them
  * also shows its snapshot (it was added meanwhile), while a line whose
- * product answered found = false is shown unavailable and left out of the
- * totals. Totals cannot overflow: at most 100 lines of 99 x 10^8 cents.
+ * product answered found = false, or is now priced in another currency
+ * than the cart's, is shown unavailable (with its snapshot) and left out of
+ * the totals. Totals cannot overflow: at most 100 lines of 99 x 10^8 cents.
  */
 void cart_view_build(const struct cart_stored *c,
                      const struct cart_product *products, size_t nproducts,

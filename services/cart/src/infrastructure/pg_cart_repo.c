@@ -30,10 +30,7 @@ static const char *const statements[][2] = {
         {"cart_add", "SELECT * FROM cart_add($1, $2, $3, $4, $5, $6, $7, $8, "
                      "$9)"},
         {"cart_set", "SELECT * FROM cart_set($1, $2, $3, $4, $5, $6, $7)"},
-        {"cart_clear",
-         "WITH d AS (DELETE FROM cart_lines WHERE user_id = $1 RETURNING 1) "
-         "UPDATE carts SET updated_at = now() WHERE user_id = $1 "
-         "AND EXISTS (SELECT 1 FROM d)"},
+        {"cart_clear", "SELECT cart_clear($1)"},
 };
 
 /* Runs stmt on a pooled connection; the result is the caller's. */
@@ -161,7 +158,7 @@ static int pg_set_quantity(void *self, struct arena *a, const char *user_id,
                            const struct cart_line *snapshot,
                            struct cart_stored *out)
 {
-	static const int refusals[] = {SHOP_ENOTFOUND};
+	static const int refusals[] = {SHOP_ENOTFOUND, CART_ECURRENCY};
 	char qty[16], price[24];
 	PGresult *res;
 	int rc;
@@ -179,7 +176,7 @@ static int pg_set_quantity(void *self, struct arena *a, const char *user_id,
 	rc = run(self, "cart_set", 7, params, &res);
 	if (rc)
 		return rc;
-	rc = change_result(a, res, refusals, 1, NULL, out);
+	rc = change_result(a, res, refusals, 2, NULL, out);
 	PQclear(res);
 	return rc;
 }

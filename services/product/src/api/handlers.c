@@ -63,12 +63,28 @@ static int query_arg(void *arg, const char *key, const char *value)
 	return 0;
 }
 
-/* Only "ids" is a known query parameter of the internal lookup. */
+/* Only one "ids" is a known query parameter of the internal lookup. */
+struct ids_parse {
+	struct http_request *req;
+	struct field_errors *errs;
+	int nids;
+};
+
 static int reject_unless_ids(void *arg, const char *key, const char *value)
 {
+	struct ids_parse *st = arg;
+	const char *k;
+
 	(void)value;
-	if (strcmp(key, "ids") != 0)
-		field_errors_add(arg, "query", "unknown query parameter");
+	if (strcmp(key, "ids") == 0) {
+		if (++st->nids == 2)
+			field_errors_add(
+			        st->errs, "ids",
+			        "must be given once (comma-separated)");
+		return 0;
+	}
+	k = arena_strdup(st->req->arena, key);
+	field_errors_add(st->errs, k ? k : "", "unknown query parameter");
 	return 0;
 }
 
@@ -137,10 +153,11 @@ static void internal_products(struct http_request *req)
 	size_t n = 0;
 	const char *q;
 	char *list, *save = NULL, *tok;
+	struct ids_parse st = {req, &errs, 0};
 	int rc;
 
 	field_errors_init(&errs);
-	if (http_query_each(req, reject_unless_ids, &errs) || errs.n) {
+	if (http_query_each(req, reject_unless_ids, &st) || errs.n) {
 		http_respond_invalid(req, "the query is invalid", &errs);
 		return;
 	}
