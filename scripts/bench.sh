@@ -33,8 +33,17 @@
 # POST /api/auth/login through the dev fleet, and the user daemon's peak
 # memory during a burst of 50 concurrent logins. They need the dev fleet.
 #
+# With --suite cart (or all), the cart rows follow (scripts/lib/bench-cart.sh),
+# through a gateway of their own in front of the dev fleet's cart and product
+# services: GET /api/products/{id} as the floor of one proxied request,
+# GET /api/cart of carts holding 3 lines, POST /api/cart/items (quantity 1,
+# many users and products in turn; target p99 < 10 ms at 64 connections),
+# each with its non-2xx answers, and the cart daemon's RSS before and after.
+# A cart row with more than 0.1% non-2xx answers, or a line that reached its
+# limit, makes the run INVALID (exit status 1). They need the dev fleet.
+#
 # Options / environment:
-#   --suite proxy|auth|all            (BENCH_SUITE; default proxy)
+#   --suite proxy|auth|cart|all       (BENCH_SUITE; default proxy)
 #   --upstream product|ceiling|auto   (BENCH_UPSTREAM)
 #   --duration 10s                    (BENCH_DURATION)
 #   --connections 64 --threads 2      (BENCH_CONNECTIONS, BENCH_THREADS)
@@ -43,7 +52,9 @@
 #                                      median of each column is reported)
 #   --out FILE                        (default .state/bench/results-<time>.txt)
 #   BUILD_DIR (build; built here when a binary is missing), GATEWAY_THREADS,
-#   PRODUCT_URL, GATEWAY_URL, BENCH_PORT_BASE (19300)
+#   PRODUCT_URL, GATEWAY_URL, BENCH_PORT_BASE (19300);
+#   for the cart rows BENCH_CART_USERS (adders, 256), BENCH_CART_LINES
+#   (products per adder, 4), BENCH_CART_MIN_STOCK (20)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,8 +92,8 @@ while (($#)); do
 	*) printf 'bench.sh: unknown option %s\n' "$1" >&2; usage 2 ;;
 	esac
 done
-case $SUITE in proxy | auth | all) ;; *)
-	printf 'bench.sh: --suite must be proxy, auth or all\n' >&2
+case $SUITE in proxy | auth | cart | all) ;; *)
+	printf 'bench.sh: --suite must be proxy, auth, cart or all\n' >&2
 	exit 2
 	;;
 esac
@@ -356,9 +367,10 @@ printf 'bench: %s, %s rounds; upstream: %s; path %s\n' "$WRK_CMD" "$ROUNDS" "$UP
 printf '       gateway :%s (%s threads), nginx :%s (2 workers), ceiling :%s (%s threads); %s cores\n' \
 	"$GW_PORT" "${GATEWAY_THREADS:-cores}" "$NGINX_PORT" "$CEILING_PORT" "$NCPU" "$NCPU"
 ROWS=(a b c d)
-[[ $SUITE == auth ]] && ROUNDS=0
-for ((r = 1; r <= ROUNDS; r++)); do
-	((ROUNDS > 1)) && printf 'round %d\n' "$r"
+PROXY_ROUNDS=$ROUNDS
+[[ $SUITE == auth || $SUITE == cart ]] && PROXY_ROUNDS=0
+for ((r = 1; r <= PROXY_ROUNDS; r++)); do
+	((PROXY_ROUNDS > 1)) && printf 'round %d\n' "$r"
 	for row in "${ROWS[@]}"; do
 		run_row "$row" "$r"
 	done
@@ -374,7 +386,7 @@ median() { # row -> "rps p50 p99 cpu"
 	echo "$out"
 }
 
-if [[ $SUITE != auth ]]; then {
+if ((PROXY_ROUNDS > 0)); then {
 	printf '# shop bench %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	printf '# %s on %s (%s cores), kernel %s\n' "$WRK_CMD" "$(hostname)" "$NCPU" "$(uname -r)"
 	printf '# upstream: %s, path %s; %s round(s), median of each column\n' "$UP_LABEL" "$REQ_PATH" "$ROUNDS"
@@ -395,9 +407,16 @@ if [[ $SUITE != auth ]]; then {
 	sed 's/^/# /' "$RAW"
 } | tee "$OUT"; fi
 
-if [[ $SUITE != proxy ]]; then
+if [[ $SUITE == auth || $SUITE == all ]]; then
 	# shellcheck source=scripts/lib/bench-auth.sh
 	. "$ROOT/scripts/lib/bench-auth.sh"
 	bench_auth
 fi
+BENCH_STATUS=0
+if [[ $SUITE == cart || $SUITE == all ]]; then
+	# shellcheck source=scripts/lib/bench-cart.sh
+	. "$ROOT/scripts/lib/bench-cart.sh"
+	bench_cart
+fi
 printf 'results: %s\n' "${OUT#"$ROOT"/}"
+((BENCH_STATUS == 0)) # 1 when the cart rows were invalid
