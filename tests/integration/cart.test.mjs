@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { env } from './lib/env.mjs';
 import { client, show, assertJson, assertProblem, assertStatus, waitForHealthy, once, itAfter } from './lib/http.mjs';
-import { acquireCatalogLock, assertProduct, getCategories } from './lib/catalog.mjs';
+import { acquireCatalogLock, getCategories } from './lib/catalog.mjs';
 import { adminToken, badTokenMakers, mintToken } from './lib/jwt.mjs';
 import { forgeriesFor, nonBearerAuths, registerUser } from './lib/users.mjs';
 import {
@@ -883,8 +883,9 @@ describe('GET /internal/products?ids=... (product daemon)', () => {
 		const body = assertJson(res, 200, 'GET /internal/products');
 		assert.deepEqual(Object.keys(body), ['items'], show(res));
 		assert.deepEqual(body.items.map((x) => x.id), [b.id, a.id], `in the order asked, unknown and deleted left out\n${show(res)}`);
-		body.items.forEach((x, i) => assertProduct(x, `items[${i}]`));
-		assert.deepEqual(body.items[0], assertJson(await productHttp.get(`/api/products/${b.id}`), 200), 'an item is the product as GET /api/products/{id} shows it');
+		const full = assertJson(await productHttp.get(`/api/products/${b.id}`), 200);
+		const keys = ['id', 'sku', 'name', 'price_cents', 'currency', 'stock'];
+		assert.deepEqual(body.items[0], Object.fromEntries(keys.map((k) => [k, full[k]])), 'an item is what the callers need of the product, as GET /api/products/{id} shows it');
 		const only = assertJson(await internalGet(`?ids=${a.id}`), 200);
 		assert.deepEqual(only.items.map((x) => x.id), [a.id]);
 		assert.deepEqual(assertJson(await internalGet(`?ids=${unknownId()}`), 200), { items: [] }, 'only unknown ids: an empty list');

@@ -138,8 +138,9 @@ static void get_product(struct http_request *req)
 
 /*
  * GET /internal/products?ids=<uuid>,<uuid>,...: the products the cart and
- * order services ask about, in one call: {"items": [product...]} in the
- * order asked, unknown or deleted ids left out.
+ * order services ask about, in one call: {"items": [{"id", "sku", "name",
+ * "price_cents", "currency", "stock"}...]} in the order asked, unknown or
+ * deleted ids left out (no description: the callers do not show it).
  */
 #define INTERNAL_IDS_MAX 200
 
@@ -197,7 +198,8 @@ static void internal_products(struct http_request *req)
 	for (size_t i = 0; arr && i < n; i++) {
 		if (!found[i])
 			continue;
-		if (json_array_append_new(arr, product_to_json(&items[i]))) {
+		if (json_array_append_new(arr,
+		                          product_ref_to_json(&items[i]))) {
 			json_decref(arr);
 			arr = NULL;
 		}

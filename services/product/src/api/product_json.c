@@ -19,6 +19,14 @@ json_t *product_to_json(const struct product *p)
 	        "created_at", created, "updated_at", updated);
 }
 
+json_t *product_ref_to_json(const struct product *p)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "id", p->id, "sku",
+	                 p->sku, "name", p->name, "price_cents",
+	                 (json_int_t)p->price_cents, "currency", p->currency,
+	                 "stock", (json_int_t)p->stock);
+}
+
 json_t *product_page_to_json(const struct product_page *pg, long page,
                              long page_size)
 {

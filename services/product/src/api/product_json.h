@@ -10,6 +10,9 @@
 /* The API's JSON shapes (API.md "Catalog"). Each returns a new reference
  * or NULL when out of memory. */
 json_t *product_to_json(const struct product *p);
+/* What the other daemons need of a product (GET /internal/products): id,
+ * sku, name, price_cents, currency and stock. */
+json_t *product_ref_to_json(const struct product *p);
 json_t *product_page_to_json(const struct product_page *pg, long page,
                              long page_size);
 json_t *category_list_to_json(const struct category_list *l);
