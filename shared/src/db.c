@@ -730,6 +730,19 @@ int db_exec(struct db_conn *c, const char *stmt, int nparams,
 	        what, out);
 }
 
+int db_pool_exec(struct db_pool *pool, const char *stmt, int nparams,
+                 const char *const *params, PGresult **out)
+{
+	struct db_conn *c;
+	int rc = db_acquire(pool, &c);
+
+	if (rc)
+		return rc;
+	rc = db_exec(c, stmt, nparams, params, out);
+	db_release(c);
+	return rc;
+}
+
 int db_query(struct db_conn *c, const char *sql, int nparams,
              const char *const *params, PGresult **out)
 {

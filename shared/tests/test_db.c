@@ -238,6 +238,16 @@ static void test_prepared_statements(void **state)
 	assert_true(PQgetisnull(res, 0, 0));
 	PQclear(res);
 	db_release(c);
+
+	/* db_pool_exec: acquire, exec, release in one call */
+	params[0] = "4";
+	assert_int_equal(db_pool_exec(pool, "mul", 2, params, &res), 0);
+	assert_string_equal(PQgetvalue(res, 0, 0), "12");
+	PQclear(res);
+	assert_int_equal(db_pool_exec(pool, "broken", 0, NULL, NULL), SHOP_ERR);
+	struct db_pool_stats st;
+	db_pool_get_stats(pool, &st);
+	assert_int_equal(st.in_use, 0); /* released, also after the failure */
 	db_pool_free(pool);
 
 	/* bad SQL before start is reported by start */

@@ -129,6 +129,14 @@ int db_exec(struct db_conn *c, const char *stmt, int nparams,
             const char *const *params, PGresult **out);
 
 /*
+ * db_exec() on a connection of the pool: acquires one (db_acquire()), runs
+ * the prepared statement, releases it. For the one-statement calls that
+ * need no transaction. Returns what db_acquire() or db_exec() returns.
+ */
+int db_pool_exec(struct db_pool *pool, const char *stmt, int nparams,
+                 const char *const *params, PGresult **out);
+
+/*
  * Like db_exec() for a one-off SQL text that is not worth preparing (DDL,
  * admin queries). With nparams 0 it uses the simple query protocol, so sql
  * may hold several statements; with parameters it holds exactly one.

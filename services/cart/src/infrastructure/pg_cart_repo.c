@@ -37,14 +37,7 @@ static const char *const statements[][2] = {
 static int run(struct pg_cart_repo *r, const char *stmt, int n,
                const char *const *params, PGresult **out)
 {
-	struct db_conn *c;
-	int rc = db_acquire(r->pool, &c);
-
-	if (rc)
-		return rc;
-	rc = db_exec(c, stmt, n, params, out);
-	db_release(c);
-	return rc;
+	return db_pool_exec(r->pool, stmt, n, params, out);
 }
 
 static long long ll_value(const PGresult *res, int row, int col)

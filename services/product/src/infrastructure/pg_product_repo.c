@@ -117,14 +117,7 @@ static int row_to_product(struct arena *a, const PGresult *r, int row,
 static int run(struct pg_product_repo *r, const char *stmt, int n,
                const char *const *params, PGresult **out)
 {
-	struct db_conn *c;
-	int rc = db_acquire(r->pool, &c);
-
-	if (rc)
-		return rc;
-	rc = db_exec(c, stmt, n, params, out);
-	db_release(c);
-	return rc;
+	return db_pool_exec(r->pool, stmt, n, params, out);
 }
 
 static int pg_list(void *self, struct arena *a, const struct product_query *q,

@@ -77,14 +77,7 @@ static int row_to_user(struct arena *a, const PGresult *r, struct user *u,
 static int run(struct pg_user_repo *r, const char *stmt, int n,
                const char *const *params, PGresult **out)
 {
-	struct db_conn *c;
-	int rc = db_acquire(r->pool, &c);
-
-	if (rc)
-		return rc;
-	rc = db_exec(c, stmt, n, params, out);
-	db_release(c);
-	return rc;
+	return db_pool_exec(r->pool, stmt, n, params, out);
 }
 
 /* The user.registered event of u (EVENTS.md). */
