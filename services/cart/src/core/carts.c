@@ -109,8 +109,9 @@ int carts_get(struct carts *c, struct arena *a, const struct cart_trace *t,
 	if (rc == SHOP_ENOMEM)
 		return rc;
 	if (rc) {
-		/* The stored lines are still worth showing. */
-		slog_kv(SLOG_WARN, t ? t->request_id : NULL,
+		/* The stored lines are still worth showing (the catalog
+		 * port logged why it could not answer). */
+		slog_kv(SLOG_DEBUG, t ? t->request_id : NULL,
 		        "showing the stored prices: the product service did "
 		        "not "
 		        "answer",

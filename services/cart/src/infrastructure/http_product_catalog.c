@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shop/breaker.h"
 #include "shop/error.h"
 #include "shop/log.h"
 
@@ -67,7 +68,10 @@ static int http_lookup(void *self, struct arena *a, const struct cart_trace *t,
 	if (rc == SHOP_EINVAL)
 		rc = SHOP_EUNAVAIL; /* a bad answer (req.error says which) */
 	if (rc) {
-		slog_kv(SLOG_WARN, req.request_id,
+		/* While the circuit is open every call fails at once: the
+		 * breaker logged that once, a line per request would flood. */
+		bool open = httpc_breaker_state(c->client) == BREAKER_OPEN;
+		slog_kv(open ? SLOG_DEBUG : SLOG_WARN, req.request_id,
 		        "cannot ask the product service about the cart's "
 		        "products",
 		        SLOG_S("error", shop_strerror(rc)),
