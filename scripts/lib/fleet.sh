@@ -692,6 +692,9 @@ fleet_write_env() {
 			SHOP_PRODUCT_DATABASE_URL=$(db_url product)
 			SHOP_USER_DATABASE_URL=$(db_url user)
 			SHOP_CART_DATABASE_URL=$(db_url cart)
+			SHOP_ORDER_DATABASE_URL=$(db_url order)
+			SHOP_PAYMENT_DATABASE_URL=$(db_url payment)
+			SHOP_EMAIL_DATABASE_URL=$(db_url email)
 			SHOP_BUILD_DIR=$BUILD_DIR
 		EOF
 	)

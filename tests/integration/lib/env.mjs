@@ -59,6 +59,13 @@ export const env = Object.freeze({
 	rabbitMgmtUrl: baseUrl('SHOP_RABBITMQ_MGMT_URL', 'http://127.0.0.1:15672'),
 	// The cart daemon, directly (dev 8006, test fleet 28006).
 	cartUrl: baseUrl('SHOP_CART_URL', 'http://127.0.0.1:8006'),
+	// The order, payment and email daemons, directly (dev 8001-8003, test
+	// fleet 28001-28003).
+	orderUrl: baseUrl('SHOP_ORDER_URL', 'http://127.0.0.1:8001'),
+	paymentUrl: baseUrl('SHOP_PAYMENT_URL', 'http://127.0.0.1:8002'),
+	emailUrl: baseUrl('SHOP_EMAIL_URL', 'http://127.0.0.1:8003'),
+	// The SMTP sink's Maildir (new/ holds one file per message received).
+	mailDir: (process.env.SHOP_MAIL_DIR ?? '').trim() || path.join(stateDir, 'mail'),
 	jwtPrivateKeyPath,
 	jwtPublicKeyPath,
 	// The fleet's internal service token (X-Internal-Token on /internal/).
@@ -77,6 +84,10 @@ export function describeEnv() {
 		`SHOP_PRODUCT_URL=${env.productUrl}`,
 		`SHOP_USER_URL=${env.userUrl}`,
 		`SHOP_CART_URL=${env.cartUrl}`,
+		`SHOP_ORDER_URL=${env.orderUrl}`,
+		`SHOP_PAYMENT_URL=${env.paymentUrl}`,
+		`SHOP_EMAIL_URL=${env.emailUrl}`,
+		`SHOP_MAIL_DIR=${env.mailDir}`,
 		`SHOP_RABBITMQ_MGMT_URL=${env.rabbitMgmtUrl.replace(/\/\/[^@/]*@/, '//***@')}`,
 		`SHOP_JWT_PRIVATE_KEY=${env.jwtPrivateKeyPath}`,
 		`SHOP_JWT_ISSUER=${env.jwtIssuer}`,
