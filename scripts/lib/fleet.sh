@@ -17,6 +17,8 @@
 #   LOG_LEVEL         daemons' LOG_LEVEL (info)
 #   RATE_LIMIT_PER_ADDRESS / RATE_LIMIT_PER_USER  the gateway's limits per
 #                     10 s window (its defaults: 2000 / 1000)
+#   RESERVATION_SWEEP_INTERVAL_S  how often product releases expired stock
+#                     holds (30; the tests use 1)
 #
 # Every function is meant to run as (part of) a step: it writes its progress
 # to stdout (the step log) and fails on the first error.
@@ -32,7 +34,7 @@
 # INTERNAL_TOKEN_FILE, JWT_ISSUER, JWT_AUDIENCE, SMTP_PORT, any *_PORT ...).
 # Values must not contain spaces or '|'.
 SHOP_DAEMONS=(
-	'product | PRODUCT_PORT | services/product/shop-product | product | MIGRATIONS_DIR=services/product/migrations INTERNAL_TOKEN_FILE={INTERNAL_TOKEN_FILE} REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
+	'product | PRODUCT_PORT | services/product/shop-product | product | MIGRATIONS_DIR=services/product/migrations INTERNAL_TOKEN_FILE={INTERNAL_TOKEN_FILE} REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} RESERVATION_SWEEP_INTERVAL_S={RESERVATION_SWEEP_INTERVAL_S} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 	'user    | USER_PORT    | services/user/shop-user       | user    | MIGRATIONS_DIR=services/user/migrations REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} JWT_PRIVATE_KEY_FILE={JWT_PRIVATE_KEY_FILE} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 	'cart    | CART_PORT    | services/cart/shop-cart       | cart    | MIGRATIONS_DIR=services/cart/migrations PRODUCT_URL=http://127.0.0.1:{PRODUCT_PORT} INTERNAL_TOKEN_FILE={INTERNAL_TOKEN_FILE} REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} CART_UPSTREAMS=127.0.0.1:{CART_PORT} STATIC_DIR=frontend/public REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE} RATE_LIMIT_PER_ADDRESS={RATE_LIMIT_PER_ADDRESS} RATE_LIMIT_PER_USER={RATE_LIMIT_PER_USER}'
@@ -86,6 +88,7 @@ fleet_init() {
 	LOG_LEVEL=${LOG_LEVEL:-info}
 	RATE_LIMIT_PER_ADDRESS=${RATE_LIMIT_PER_ADDRESS:-2000}
 	RATE_LIMIT_PER_USER=${RATE_LIMIT_PER_USER:-1000}
+	RESERVATION_SWEEP_INTERVAL_S=${RESERVATION_SWEEP_INTERVAL_S:-30}
 	mkdir -p "$STATE/logs" "$STATE/pids" "$STATE/run"
 }
 

@@ -92,6 +92,7 @@ struct consumer {
 	char qlabel[300]; /* the queue, escaped for metric labels */
 	struct db_pool *pool;
 	consumer_handle_fn handle;
+	consumer_committed_fn committed;
 	void *arg;
 	int prefetch, heartbeat_s, shutdown_ms, retention_s;
 
@@ -240,6 +241,8 @@ static int attempt(struct consumer *c, struct consumer_job *job, char *why,
 		if (rc)
 			snprintf(why, cap, "cannot commit: %s",
 			         shop_strerror(rc));
+		else if (c->committed)
+			c->committed(c->arg, ev);
 	} else {
 		if (rc == SHOP_EINVAL)
 			snprintf(why, cap, "the handler refused the event");
@@ -858,6 +861,7 @@ static int copy_options(struct consumer *c, const struct consumer_options *opt)
 	}
 	c->pool = opt->pool;
 	c->handle = opt->handle;
+	c->committed = opt->committed;
 	c->arg = opt->arg;
 	c->prefetch = opt->prefetch ? opt->prefetch : DEFAULT_PREFETCH;
 	c->heartbeat_s =

@@ -1,8 +1,9 @@
 /*
  * shop-product: the catalog daemon. Reads its configuration from the
  * environment, applies its migrations, wires the libpq repository and the
- * Redis cache into the catalog's use cases, and serves the HTTP API until
- * SIGTERM or SIGINT.
+ * Redis cache into the catalog's and the reservations' use cases, consumes
+ * the orders' outcomes (commit or release their stock), releases expired
+ * holds, and serves the HTTP API until SIGTERM or SIGINT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "shop/auth.h"
 #include "shop/config.h"
+#include "shop/consumer.h"
 #include "shop/db.h"
 #include "shop/error.h"
 #include "shop/http.h"
@@ -22,7 +24,10 @@
 
 #include "api/handlers.h"
 #include "core/catalog.h"
+#include "core/reservations.h"
+#include "infrastructure/order_results.h"
 #include "infrastructure/pg_product_repo.h"
+#include "infrastructure/pg_reservation_repo.h"
 #include "infrastructure/local_product_cache.h"
 #include "infrastructure/redis_product_cache.h"
 
@@ -32,6 +37,10 @@ struct product_config {
 	long db_pool_size;
 	const char *migrations_dir;
 	const char *redis_url;
+	const char *amqp_url;
+	long reservation_hold_s;
+	long reservation_sweep_s;
+	long consumer_prefetch;
 	long cache_ttl_s;
 	long cache_local_ttl_s;
 	const char *jwt_public_key_file;
@@ -56,6 +65,15 @@ static int read_config(struct product_config *c)
 	                        &c->migrations_dir);
 	bad |= config_required_string("REDIS_URL", "redis://127.0.0.1:6379/0",
 	                              &c->redis_url);
+	bad |= config_required_string("AMQP_URL",
+	                              "amqp://guest:guest@127.0.0.1:5672/%2F",
+	                              &c->amqp_url);
+	bad |= config_long("RESERVATION_HOLD_S", 900, 1, 86400,
+	                   &c->reservation_hold_s);
+	bad |= config_long("RESERVATION_SWEEP_INTERVAL_S", 30, 1, 3600,
+	                   &c->reservation_sweep_s);
+	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
+	                   &c->consumer_prefetch);
 	bad |= config_long("CACHE_TTL_S", 300, 1, 86400, &c->cache_ttl_s);
 	bad |= config_long("CACHE_LOCAL_TTL_S", 30, 0, 3600,
 	                   &c->cache_local_ttl_s);
@@ -74,6 +92,7 @@ static int read_config(struct product_config *c)
 struct readiness {
 	struct db_pool *db;
 	struct redis_pool *redis;
+	struct order_results *results;
 };
 
 static int check_ready(void *ctx, json_t *checks)
@@ -81,13 +100,16 @@ static int check_ready(void *ctx, json_t *checks)
 	struct readiness *r = ctx;
 	int db = db_pool_ping(r->db);
 	int redis = redis_ping(r->redis);
+	bool broker = order_results_connected(r->results);
 
 	json_object_set_new(checks, "database",
 	                    json_string(db == 0 ? "ok" : shop_strerror(db)));
 	json_object_set_new(
 	        checks, "redis",
 	        json_string(redis == 0 ? "ok" : shop_strerror(redis)));
-	return db == 0 && redis == 0 ? 0 : SHOP_EUNAVAIL;
+	json_object_set_new(checks, "broker",
+	                    json_string(broker ? "ok" : "not connected"));
+	return db == 0 && redis == 0 && broker ? 0 : SHOP_EUNAVAIL;
 }
 
 int main(void)
@@ -99,6 +121,10 @@ int main(void)
 	struct redis_pool *redis = NULL;
 	struct jwt_verifier *jwt = NULL;
 	struct product_repo repo = {0};
+	struct reservation_repo rrepo = {0};
+	struct order_results *results = NULL;
+	struct reservations reservations;
+	struct product_app app;
 	struct product_cache redis_cache = {0}, cache = {0};
 	struct http_server *server = NULL;
 	struct catalog catalog;
@@ -123,20 +149,24 @@ int main(void)
 	}
 	threads = cfg.http.threads > 0 ? (int)cfg.http.threads : shop_ncpu();
 
-	if (migrate_run(cfg.database_url, cfg.migrations_dir, "product") < 0)
+	if (migrate_run(cfg.database_url, cfg.migrations_dir, "product") < 0 ||
+	    consumer_migrate(cfg.database_url, "product") < 0)
 		goto out;
 
 	struct db_pool_options dbo = {
 	        .conninfo = cfg.database_url,
 	        .name = "product_db",
 	        .application_name = "product",
-	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size : threads,
+	        /* One more for the consumer's worker (consumer.h). */
+	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size
+	                                     : threads + 1,
 	        .statement_timeout_ms = 5000,
 	};
 	if (db_pool_new(&dbo, &db) < 0)
 		goto out;
 	repo = pg_product_repo_new(db);
-	if (!repo.ops)
+	rrepo = pg_reservation_repo_new(db);
+	if (!repo.ops || !rrepo.ops)
 		goto out;
 	if (db_pool_start(db) == SHOP_EINVAL)
 		goto out;
@@ -165,14 +195,29 @@ int main(void)
 		goto out;
 
 	catalog_init(&catalog, repo, cache);
+	reservations_init(&reservations, rrepo, cache, cfg.reservation_hold_s);
+	app.catalog = &catalog;
+	app.reservations = &reservations;
+
+	struct order_results_options oro = {
+	        .amqp_url = cfg.amqp_url,
+	        .pool = db,
+	        .rs = &reservations,
+	        .prefetch = (int)cfg.consumer_prefetch,
+	        .sweep_interval_s = (int)cfg.reservation_sweep_s,
+	};
+	if (order_results_start(&oro, &results) < 0)
+		goto out;
+
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
 	ready.db = db;
 	ready.redis = redis;
+	ready.results = results;
 	struct http_server_config hc = {
 	        .service = "product",
 	        .routes = product_routes,
 	        .nroutes = product_nroutes,
-	        .app = &catalog,
+	        .app = &app,
 	        .authenticate = auth_authenticate,
 	        .auth_ctx = &auth,
 	        .internal_token = cfg.internal_token,
@@ -191,11 +236,13 @@ int main(void)
 	exit_code = 0;
 out:
 	http_server_free(server, 0);
+	order_results_free(results);
 	jwt_verifier_free(jwt);
 	if (cache.self != redis_cache.self)
 		local_product_cache_free(cache);
 	redis_product_cache_free(redis_cache);
 	redis_pool_free(redis);
+	pg_reservation_repo_free(rrepo);
 	pg_product_repo_free(repo);
 	db_pool_free(db);
 	explicit_bzero(cfg.internal_token, strlen(cfg.internal_token));

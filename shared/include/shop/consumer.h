@@ -160,6 +160,17 @@ struct consumer_event {
 typedef int (*consumer_handle_fn)(void *arg, struct db_conn *c,
                                   const struct consumer_event *ev);
 
+/*
+ * Optional: called on the worker thread right after the handler's
+ * transaction committed (never for a duplicate or a rolled-back attempt),
+ * before the ack: for work that must see the committed state, such as
+ * refreshing a cache. It cannot fail the event; a crash before it runs
+ * loses the call (the redelivery is a duplicate), so use it only for what
+ * can be lost (a cache entry that then expires on its own).
+ */
+typedef void (*consumer_committed_fn)(void *arg,
+                                      const struct consumer_event *ev);
+
 struct consumer_options {
 	/* The daemon ("order"): logs, the connection name. Copied. */
 	const char *service;
@@ -173,7 +184,8 @@ struct consumer_options {
 	/* The daemon's pool; borrowed, must outlive the consumer. */
 	struct db_pool *pool;
 	consumer_handle_fn handle;
-	void *arg; /* passed to handle; borrowed */
+	consumer_committed_fn committed; /* NULL: none */
+	void *arg; /* passed to handle and committed; borrowed */
 	/* Basic.Qos prefetch, 1 to 1000; 0 means 16. */
 	int prefetch;
 	/* AMQP heartbeat in seconds; 0 means 30. */

@@ -88,9 +88,14 @@ static int reject_unless_ids(void *arg, const char *key, const char *value)
 	return 0;
 }
 
+static struct catalog *catalog_of(const struct http_request *req)
+{
+	return ((struct product_app *)req->app)->catalog;
+}
+
 static void list_products(struct http_request *req)
 {
-	struct catalog *c = req->app;
+	struct catalog *c = catalog_of(req);
 	struct product_query q;
 	struct field_errors errs;
 	struct product_page page;
@@ -122,7 +127,7 @@ static void list_products(struct http_request *req)
 static void get_product(struct http_request *req)
 {
 	struct product p;
-	int rc = catalog_get(req->app, req->arena, req->params[0], &p);
+	int rc = catalog_get(catalog_of(req), req->arena, req->params[0], &p);
 
 	if (rc == SHOP_ENOTFOUND) {
 		http_respond_problem(req, 404, "product '%s' not found",
@@ -189,7 +194,8 @@ static void internal_products(struct http_request *req)
 		http_respond_error(req, SHOP_ENOMEM, NULL);
 		return;
 	}
-	rc = catalog_get_many(req->app, req->arena, ids, n, items, found);
+	rc = catalog_get_many(catalog_of(req), req->arena, ids, n, items,
+	                      found);
 	if (rc) {
 		http_respond_error(req, rc, NULL);
 		return;
@@ -212,7 +218,7 @@ static void internal_products(struct http_request *req)
 static void list_categories(struct http_request *req)
 {
 	struct category_list l;
-	int rc = catalog_categories(req->app, req->arena, &l);
+	int rc = catalog_categories(catalog_of(req), req->arena, &l);
 
 	if (rc) {
 		http_respond_error(req, rc, NULL);
@@ -250,7 +256,7 @@ static void create_product(struct http_request *req)
 	field_errors_init(&errs);
 	rc = product_fields_from_json(req->json, &f, &errs);
 	if (rc == 0)
-		rc = catalog_create(req->app, req->arena, &f, &errs, &p);
+		rc = catalog_create(catalog_of(req), req->arena, &f, &errs, &p);
 	if (rc) {
 		respond_write(req, rc, &errs, &f, NULL);
 		return;
@@ -277,8 +283,8 @@ static void patch_product(struct http_request *req)
 	}
 	rc = product_fields_from_json(req->json, &f, &errs);
 	if (rc == 0)
-		rc = catalog_patch(req->app, req->arena, req->params[0], &f,
-		                   &errs, &p);
+		rc = catalog_patch(catalog_of(req), req->arena, req->params[0],
+		                   &f, &errs, &p);
 	if (rc) {
 		respond_write(req, rc, &errs, &f, req->params[0]);
 		return;
@@ -288,10 +294,95 @@ static void patch_product(struct http_request *req)
 
 static void delete_product(struct http_request *req)
 {
-	int rc = catalog_delete(req->app, req->params[0]);
+	int rc = catalog_delete(catalog_of(req), req->params[0]);
 
 	if (rc == SHOP_ENOTFOUND) {
 		http_respond_problem(req, 404, "product '%s' not found",
+		                     req->params[0]);
+		return;
+	}
+	if (rc) {
+		http_respond_error(req, rc, NULL);
+		return;
+	}
+	http_respond_empty(req, 204);
+}
+
+/*
+ * POST /internal/reservations {"order_id", "items": [{"product_id",
+ * "quantity"}], "hold_seconds"?}: reserves every item or none (README.md
+ * "Reservations"). 201 with the reservation; 200 with the same answer for
+ * the same order and items again.
+ */
+static void create_reservation(struct http_request *req)
+{
+	struct product_app *app = req->app;
+	struct reservation_request r;
+	struct field_errors errs;
+	struct reservation_conflict cf;
+	struct reservation out;
+	bool created = false;
+	int rc;
+
+	field_errors_init(&errs);
+	rc = reservation_request_from_json(req->json, req->arena, &r, &errs);
+	if (rc == 0)
+		rc = reservations_reserve(app->reservations, req->arena, &r,
+		                          &errs, &out, &created, &cf);
+	switch (rc) {
+	case 0:
+		http_respond_json(req, created ? 201 : 200,
+		                  reservation_to_json(&out));
+		return;
+	case SHOP_EINVAL:
+		http_respond_invalid(req, "the reservation is invalid", &errs);
+		return;
+	case SHOP_ECONFLICT:
+		break;
+	default:
+		http_respond_error(req, rc, NULL);
+		return;
+	}
+	switch (cf.why) {
+	case RESERVATION_UNKNOWN_PRODUCT:
+		http_respond_problem(req, 422, "product '%s' not found",
+		                     cf.product_id);
+		break;
+	case RESERVATION_INSUFFICIENT:
+		http_respond_problem(req, 409,
+		                     "insufficient stock for product '%s': "
+		                     "%lld left",
+		                     cf.product_id, cf.available);
+		break;
+	case RESERVATION_MIXED_CURRENCY:
+		http_respond_problem(req, 422,
+		                     "the products are priced in more than "
+		                     "one currency");
+		break;
+	case RESERVATION_MISMATCH:
+		http_respond_problem(req, 409,
+		                     "order '%s' already holds a reservation "
+		                     "of other items",
+		                     r.order_id);
+		break;
+	case RESERVATION_GONE:
+		http_respond_problem(req, 409,
+		                     "the reservation of order '%s' was "
+		                     "released",
+		                     r.order_id);
+		break;
+	}
+}
+
+/* DELETE /internal/reservations/{order_id}: gives the hold back now. */
+static void cancel_reservation(struct http_request *req)
+{
+	struct product_app *app = req->app;
+	int rc = reservations_cancel(app->reservations, req->arena,
+	                             req->params[0]);
+
+	if (rc == SHOP_ENOTFOUND) {
+		http_respond_problem(req, 404, "order '%s' not found",
 		                     req->params[0]);
 		return;
 	}
@@ -311,6 +402,10 @@ const struct http_route product_routes[] = {
         {"DELETE", "/api/products/{id}", delete_product, HTTP_ADMIN},
         {"GET", "/api/categories", list_categories, 0},
         {"GET", "/internal/products", internal_products, HTTP_INTERNAL},
+        {"POST", "/internal/reservations", create_reservation,
+         HTTP_INTERNAL | HTTP_JSON_BODY},
+        {"DELETE", "/internal/reservations/{order_id}", cancel_reservation,
+         HTTP_INTERNAL},
 };
 
 const size_t product_nroutes = sizeof(product_routes) / sizeof(*product_routes);

@@ -5,11 +5,16 @@
 
 #include "shop/http.h"
 #include "../core/catalog.h"
+#include "../core/reservations.h"
 
-/*
- * The product service's route table. Handlers expect req->app to be the
- * struct catalog the daemon wired (borrowed for the server's lifetime).
- */
+/* What the handlers serve from (req->app), borrowed for the server's
+ * lifetime. */
+struct product_app {
+	struct catalog *catalog;
+	struct reservations *reservations;
+};
+
+/* The product service's route table. */
 extern const struct http_route product_routes[];
 extern const size_t product_nroutes;
 

@@ -1,5 +1,7 @@
 #include "product_json.h"
 
+#include <string.h>
+
 #include "shop/error.h"
 #include "shop/json.h"
 #include "shop/util.h"
@@ -117,6 +119,88 @@ int product_fields_from_json(json_t *body, struct product_fields *f,
 	if (json_object_get(body, "stock")) {
 		f->set |= PRODUCT_F_STOCK;
 		f->stock = stock;
+	}
+	return 0;
+}
+
+json_t *reservation_to_json(const struct reservation *r)
+{
+	json_t *items = json_array();
+	char expires[21];
+
+	if (!items)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct reservation_line *l = &r->lines[i];
+		json_t *o = json_pack(
+		        "{s:s, s:s, s:s, s:I, s:I, s:I}", "product_id",
+		        l->product_id, "sku", l->sku, "name", l->name,
+		        "unit_price_cents", (json_int_t)l->unit_price_cents,
+		        "quantity", (json_int_t)l->quantity, "line_total_cents",
+		        (json_int_t)(l->unit_price_cents * l->quantity));
+		if (!o || json_array_append_new(items, o) < 0) {
+			json_decref(items);
+			return NULL;
+		}
+	}
+	shop_time_rfc3339(r->expires_at, expires);
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "order_id",
+	                 r->order_id, "status",
+	                 reservation_status_name(r->status), "expires_at",
+	                 expires, "currency", r->currency, "total_cents",
+	                 (json_int_t)r->total_cents, "items", items);
+}
+
+static const struct sjson_field reservation_fields[] = {
+        {"order_id", SJSON_STRING, true},
+        {"items", SJSON_ARRAY, true},
+        {"hold_seconds", SJSON_INTEGER, false},
+};
+
+static const struct sjson_field reservation_item_fields[] = {
+        {"product_id", SJSON_STRING, true},
+        {"quantity", SJSON_INTEGER, true},
+};
+
+int reservation_request_from_json(json_t *body, struct arena *a,
+                                  struct reservation_request *r,
+                                  struct field_errors *errs)
+{
+	json_t *items, *hold, *it;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (sjson_check(body, reservation_fields, 3, errs))
+		return SHOP_EINVAL;
+	r->order_id = json_string_value(json_object_get(body, "order_id"));
+	hold = json_object_get(body, "hold_seconds");
+	r->hold_s = hold ? (long long)json_integer_value(hold) : 0;
+	if (hold && r->hold_s == 0)
+		r->hold_s = -1; /* 0 is "the default" inside; refuse it here */
+	items = json_object_get(body, "items");
+	r->n = json_array_size(items);
+	if (r->n == 0 || r->n > RESERVATION_LINES_MAX)
+		return 0; /* reservation_request_validate() says why */
+	r->items = arena_calloc(a, r->n, sizeof(*r->items));
+	if (!r->items)
+		return SHOP_ENOMEM;
+	json_array_foreach(items, i, it)
+	{
+		struct field_errors item_errs;
+
+		field_errors_init(&item_errs);
+		if (!json_is_object(it) ||
+		    sjson_check(it, reservation_item_fields, 2, &item_errs)) {
+			field_errors_add(errs, "items",
+			                 "each item must be an object with "
+			                 "exactly a string product_id and an "
+			                 "integer quantity");
+			return SHOP_EINVAL;
+		}
+		r->items[i].product_id =
+		        json_string_value(json_object_get(it, "product_id"));
+		r->items[i].quantity = (long long)json_integer_value(
+		        json_object_get(it, "quantity"));
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "shop/arena.h"
 #include "../domain/product.h"
+#include "../domain/reservation.h"
 
 /*
  * What the catalog's use cases need from the outside world. The
@@ -70,6 +71,72 @@ struct product_cache_ops {
 
 struct product_cache {
 	const struct product_cache_ops *ops;
+	void *self;
+};
+
+/* Why a reservation was refused (reservation_repo_ops.reserve). */
+enum reservation_refusal {
+	RESERVATION_UNKNOWN_PRODUCT, /* product_id is no product */
+	RESERVATION_INSUFFICIENT,    /* product_id has only `available` */
+	RESERVATION_MIXED_CURRENCY,  /* the products' currencies differ */
+	RESERVATION_MISMATCH,        /* the order holds other lines */
+	RESERVATION_GONE,            /* the order's hold was released */
+};
+
+struct reservation_conflict {
+	enum reservation_refusal why;
+	char product_id[37]; /* UNKNOWN_PRODUCT, INSUFFICIENT */
+	long long available; /* INSUFFICIENT */
+};
+
+/* The outcome of committing an order's reservation. */
+enum reservation_commit {
+	RESERVATION_COMMIT_DONE,    /* held -> committed */
+	RESERVATION_COMMIT_ALREADY, /* committed before (a redelivery) */
+	RESERVATION_COMMIT_NONE,    /* the order reserved nothing here */
+	RESERVATION_COMMIT_LATE,    /* the hold had expired: stock retaken */
+};
+
+/* Products whose stock a step changed, as they are now (for the caches). */
+struct product_list {
+	struct product *items;
+	size_t n;
+};
+
+/*
+ * The reservations' store. `tx` is the caller's open transaction (an
+ * opaque handle from the infrastructure: an event consumer's) or NULL to
+ * run on a pooled connection of its own. Same return conventions as
+ * product_repo_ops.
+ */
+struct reservation_repo_ops {
+	/* Reserves every item of r (validated) for hold_s seconds, or
+	 * nothing. 0 with *out (and *created false when it is the order's
+	 * existing reservation, same items, answered again) and *changed
+	 * (the products as they are after a new reservation; empty for a
+	 * replay); SHOP_ECONFLICT with *cf. */
+	int (*reserve)(void *self, struct arena *a,
+	               const struct reservation_request *r, long long hold_s,
+	               struct reservation *out, bool *created,
+	               struct product_list *changed,
+	               struct reservation_conflict *cf);
+	/* Releases the order's hold (its stock comes back); *changed lists
+	 * the products whose stock did (empty when nothing was held). */
+	int (*release)(void *self, void *tx, struct arena *a,
+	               const char *order_id, const char *reason,
+	               struct product_list *changed);
+	/* Commits the order's hold; *shortfall: units a late commit could
+	 * not retake (stock already sold again). */
+	int (*commit)(void *self, void *tx, const char *order_id,
+	              enum reservation_commit *out, long long *shortfall);
+	/* Releases up to limit holds past their expiry; *changed as in
+	 * release. */
+	int (*expire)(void *self, struct arena *a, int limit,
+	              struct product_list *changed);
+};
+
+struct reservation_repo {
+	const struct reservation_repo_ops *ops;
 	void *self;
 };
 

@@ -11,13 +11,7 @@ struct pg_product_repo {
 	struct db_pool *pool;
 };
 
-/* Columns every product query returns, in the order row_to_product reads. */
-#define PRODUCT_COLUMNS                                                        \
-	"id::text, sku, name, description, category, price_cents::text, "      \
-	"currency::text, image_url, stock::text, "                             \
-	"extract(epoch from created_at)::bigint::text, "                       \
-	"extract(epoch from updated_at)::bigint::text"
-#define NCOLS 11
+#define NCOLS PG_PRODUCT_NCOLS
 
 /*
  * Typo-tolerant search: full-text search on name and description, or a
@@ -58,7 +52,7 @@ static const struct {
 
 static const char *const statements[][2] = {
         {"product_get",
-         "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1"},
+         "SELECT " PG_PRODUCT_COLUMNS " FROM products WHERE id = $1"},
         {"product_count",
          "SELECT count(*)::text FROM products WHERE " MATCH_SQL},
         {"product_categories",
@@ -69,7 +63,7 @@ static const char *const statements[][2] = {
         {"product_create",
          "INSERT INTO products (sku, name, description, category, price_cents, "
          "stock, currency, image_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-         "RETURNING " PRODUCT_COLUMNS},
+         "RETURNING " PG_PRODUCT_COLUMNS},
         {"product_update",
          "UPDATE products SET sku = coalesce($2, sku), name = coalesce($3, "
          "name), "
@@ -79,7 +73,7 @@ static const char *const statements[][2] = {
          "stock = coalesce($7::integer, stock), "
          "currency = coalesce($8, currency), "
          "image_url = coalesce($9, image_url), updated_at = now() "
-         "WHERE id = $1 RETURNING " PRODUCT_COLUMNS},
+         "WHERE id = $1 RETURNING " PG_PRODUCT_COLUMNS},
         {"product_delete", "DELETE FROM products WHERE id = $1"},
 };
 
@@ -89,28 +83,35 @@ static char *dup_value(struct arena *a, const PGresult *r, int row, int col)
 	                     (size_t)PQgetlength(r, row, col));
 }
 
-static int row_to_product(struct arena *a, const PGresult *r, int row,
-                          struct product *p)
+int pg_product_from_row(struct arena *a, const PGresult *r, int row, int col,
+                        struct product *p)
 {
-	const char *id = PQgetvalue(r, row, 0);
+	const char *id = PQgetvalue(r, row, col);
 
-	if (PQnfields(r) < NCOLS || strlen(id) != 36)
+	if (PQnfields(r) < col + NCOLS || strlen(id) != 36)
 		return SHOP_ERR;
 	memcpy(p->id, id, 37);
-	p->sku = dup_value(a, r, row, 1);
-	p->name = dup_value(a, r, row, 2);
-	p->description = dup_value(a, r, row, 3);
-	p->category = dup_value(a, r, row, 4);
-	p->price_cents = strtoll(PQgetvalue(r, row, 5), NULL, 10);
-	snprintf(p->currency, sizeof(p->currency), "%s", PQgetvalue(r, row, 6));
-	p->image_url = dup_value(a, r, row, 7);
-	p->stock = strtoll(PQgetvalue(r, row, 8), NULL, 10);
-	p->created_at = (time_t)strtoll(PQgetvalue(r, row, 9), NULL, 10);
-	p->updated_at = (time_t)strtoll(PQgetvalue(r, row, 10), NULL, 10);
+	p->sku = dup_value(a, r, row, col + 1);
+	p->name = dup_value(a, r, row, col + 2);
+	p->description = dup_value(a, r, row, col + 3);
+	p->category = dup_value(a, r, row, col + 4);
+	p->price_cents = strtoll(PQgetvalue(r, row, col + 5), NULL, 10);
+	snprintf(p->currency, sizeof(p->currency), "%s",
+	         PQgetvalue(r, row, col + 6));
+	p->image_url = dup_value(a, r, row, col + 7);
+	p->stock = strtoll(PQgetvalue(r, row, col + 8), NULL, 10);
+	p->created_at = (time_t)strtoll(PQgetvalue(r, row, col + 9), NULL, 10);
+	p->updated_at = (time_t)strtoll(PQgetvalue(r, row, col + 10), NULL, 10);
 	if (!p->sku || !p->name || !p->description || !p->category ||
 	    !p->image_url)
 		return SHOP_ENOMEM;
 	return 0;
+}
+
+static int row_to_product(struct arena *a, const PGresult *r, int row,
+                          struct product *p)
+{
+	return pg_product_from_row(a, r, row, 0, p);
 }
 
 /* Runs stmt on a pooled connection; the result is the caller's. */
@@ -332,7 +333,8 @@ struct product_repo pg_product_repo_new(struct db_pool *pool)
 	for (size_t i = 0; i < sizeof(list_orders) / sizeof(*list_orders);
 	     i++) {
 		snprintf(sql, sizeof(sql),
-		         "SELECT " PRODUCT_COLUMNS ", count(*) OVER ()::text "
+		         "SELECT " PG_PRODUCT_COLUMNS
+		         ", count(*) OVER ()::text "
 		         "FROM products WHERE " MATCH_SQL " ORDER BY %s "
 		         "LIMIT $5 OFFSET $6",
 		         list_orders[i].order);
