@@ -5,7 +5,8 @@
 # rebuilt is restarted. scripts/dev-down.sh stops everything.
 #
 # Ports (each overridable from the environment):
-#   GATEWAY_PORT=9000 PRODUCT_PORT=8004 USER_PORT=8005 CART_PORT=8006 PG_PORT=5432 RABBIT_PORT=5672
+#   GATEWAY_PORT=9000 PRODUCT_PORT=8004 USER_PORT=8005 CART_PORT=8006 ORDER_PORT=8001
+#   PAYMENT_PORT=8002 EMAIL_PORT=8003 PG_PORT=5432 RABBIT_PORT=5672
 #   RABBIT_MGMT_PORT=15672 RABBIT_DIST_PORT=25672 EPMD_PORT=4369
 #   REDIS_PORT=6379 SMTP_PORT=1025
 # Other knobs: BUILD_DIR (build), SHOP_DEV_STATE (.state/dev),
@@ -26,6 +27,9 @@ GATEWAY_PORT=${GATEWAY_PORT:-9000}
 PRODUCT_PORT=${PRODUCT_PORT:-8004}
 USER_PORT=${USER_PORT:-8005}
 CART_PORT=${CART_PORT:-8006}
+ORDER_PORT=${ORDER_PORT:-8001}
+PAYMENT_PORT=${PAYMENT_PORT:-8002}
+EMAIL_PORT=${EMAIL_PORT:-8003}
 PG_PORT=${PG_PORT:-5432}
 RABBIT_PORT=${RABBIT_PORT:-5672}
 RABBIT_MGMT_PORT=${RABBIT_MGMT_PORT:-15672}
@@ -63,6 +67,8 @@ The shop runs.
   product (direct)     http://localhost:$PRODUCT_PORT/health
   user (direct)        http://localhost:$USER_PORT/health
   cart (direct)        http://localhost:$CART_PORT/health   (the cart itself: /api/cart through the gateway, with a token)
+  order (direct)       http://localhost:$ORDER_PORT/health  (orders: /api/orders through the gateway, with a token)
+  payment (direct)     http://localhost:$PAYMENT_PORT/health  (payments: /api/payments through the gateway, with a token)
   log in               curl -s -X POST http://localhost:$GATEWAY_PORT/api/auth/login -H 'Content-Type: application/json' \\
                          -d '{"email":"paintest@example.com","password":"password123"}' | jq
                        (dev accounts: paintest@example.com / password123, admin@example.com / admin12345)

@@ -28,6 +28,6 @@ test)
 esac
 [[ -d $STATE/rabbitmq ]] || die "no RabbitMQ state in $STATE: is the fleet up?"
 # Only the RabbitMQ variables matter here; the others just satisfy fleet_init.
-BUILD_DIR=$SHOP_ROOT/build GATEWAY_PORT=0 PRODUCT_PORT=0 USER_PORT=0 CART_PORT=0 PG_PORT=0 REDIS_PORT=0 SMTP_PORT=0
+BUILD_DIR=$SHOP_ROOT/build GATEWAY_PORT=0 PRODUCT_PORT=0 USER_PORT=0 CART_PORT=0 ORDER_PORT=0 PAYMENT_PORT=0 EMAIL_PORT=0 PG_PORT=0 REDIS_PORT=0 SMTP_PORT=0
 fleet_init
 rabbitmqctl_fleet "$@"

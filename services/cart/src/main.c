@@ -11,6 +11,7 @@
 #include "shop/auth.h"
 #include "shop/breaker.h"
 #include "shop/config.h"
+#include "shop/consumer.h"
 #include "shop/db.h"
 #include "shop/error.h"
 #include "shop/http.h"
@@ -25,6 +26,7 @@
 #include "api/handlers.h"
 #include "core/carts.h"
 #include "infrastructure/http_product_catalog.h"
+#include "infrastructure/order_created.h"
 #include "infrastructure/pg_cart_repo.h"
 
 struct cart_config {
@@ -33,6 +35,8 @@ struct cart_config {
 	long db_pool_size;
 	const char *migrations_dir;
 	const char *redis_url;
+	const char *amqp_url;
+	long consumer_prefetch;
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;
@@ -59,6 +63,11 @@ static int read_config(struct cart_config *c)
 	                        &c->migrations_dir);
 	bad |= config_required_string("REDIS_URL", "redis://127.0.0.1:6379/0",
 	                              &c->redis_url);
+	bad |= config_required_string("AMQP_URL",
+	                              "amqp://guest:guest@127.0.0.1:5672/%2F",
+	                              &c->amqp_url);
+	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
+	                   &c->consumer_prefetch);
 	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
 	                            ".state/dev/secrets/jwt_public.pem",
 	                            &c->jwt_public_key_file);
@@ -86,10 +95,12 @@ struct readiness {
 	struct db_pool *db;
 	struct redis_pool *redis;
 	struct httpc *product;
+	struct order_created *orders;
 };
 
 /*
- * Ready when the database and Redis answer. The product service is
+ * Ready when the database, Redis and the broker (the consumer of
+ * order.created) answer. The product service is
  * reported (its circuit's state) but does not make the cart unready: reads
  * still work without it, and an unready cart would only make things worse.
  */
@@ -106,9 +117,13 @@ static int check_ready(void *ctx, json_t *checks)
 	json_object_set_new(
 	        checks, "redis",
 	        json_string(redis == 0 ? "ok" : shop_strerror(redis)));
+	bool broker = order_created_connected(r->orders);
+
 	json_object_set_new(checks, "product_circuit",
 	                    json_string(breaker_state_name(b)));
-	return db == 0 && redis == 0 ? 0 : SHOP_EUNAVAIL;
+	json_object_set_new(checks, "broker",
+	                    json_string(broker ? "ok" : "not connected"));
+	return db == 0 && redis == 0 && broker ? 0 : SHOP_EUNAVAIL;
 }
 
 static void free_config(struct cart_config *c)
@@ -128,6 +143,7 @@ int main(void)
 	struct db_pool *db = NULL;
 	struct redis_pool *redis = NULL;
 	struct jwt_verifier *jwt = NULL;
+	struct order_created *orders = NULL;
 	struct httpc *product = NULL;
 	struct cart_repo repo = {0};
 	struct product_catalog catalog = {0};
@@ -160,14 +176,17 @@ int main(void)
 	if (httpc_global_init() < 0)
 		goto out;
 
-	if (migrate_run(cfg.database_url, cfg.migrations_dir, "cart") < 0)
+	if (migrate_run(cfg.database_url, cfg.migrations_dir, "cart") < 0 ||
+	    consumer_migrate(cfg.database_url, "cart") < 0)
 		goto out;
 
 	struct db_pool_options dbo = {
 	        .conninfo = cfg.database_url,
 	        .name = "cart_db",
 	        .application_name = "cart",
-	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size : threads,
+	        /* One more for the consumer's worker (consumer.h). */
+	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size
+	                                     : threads + 1,
 	        .statement_timeout_ms = 5000,
 	};
 	if (db_pool_new(&dbo, &db) < 0)
@@ -213,9 +232,12 @@ int main(void)
 		goto out;
 
 	carts_init(&carts, repo, catalog);
+	if (order_created_start(cfg.amqp_url, db, &carts,
+	                        (int)cfg.consumer_prefetch, &orders) < 0)
+		goto out;
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
 	ready = (struct readiness){
-	        .db = db, .redis = redis, .product = product};
+	        .db = db, .redis = redis, .product = product, .orders = orders};
 	struct http_server_config hc = {
 	        .service = "cart",
 	        .routes = cart_routes,
@@ -241,6 +263,7 @@ int main(void)
 	exit_code = 0;
 out:
 	http_server_free(server, 0);
+	order_created_free(orders);
 	jwt_verifier_free(jwt);
 	http_product_catalog_free(catalog);
 	httpc_free(product);

@@ -56,7 +56,8 @@ static int read_config(struct payment_config *c)
 
 	bad |= http_env_read(8002, 1024, &c->http);
 	bad |= config_required_string(
-	        "DATABASE_URL", "postgresql://payment@127.0.0.1:5432/payment_db",
+	        "DATABASE_URL",
+	        "postgresql://payment@127.0.0.1:5432/payment_db",
 	        &c->database_url);
 	bad |= config_long("DB_POOL_SIZE", 0, 0, 256, &c->db_pool_size);
 	bad |= config_directory("MIGRATIONS_DIR", "services/payment/migrations",
@@ -101,9 +102,9 @@ static int check_ready(void *ctx, json_t *checks)
 	bool consuming = consumer_connected(r->consumer);
 	bool relaying = outbox_relay_connected(r->relay);
 	const char *broker = consuming && relaying ? "ok"
-	                     : consuming           ? "outbox relay not connected"
-	                     : relaying            ? "consumer not connected"
-	                                           : "not connected";
+	                     : consuming ? "outbox relay not connected"
+	                     : relaying  ? "consumer not connected"
+	                                 : "not connected";
 
 	json_object_set_new(checks, "database",
 	                    json_string(db == 0 ? "ok" : shop_strerror(db)));
@@ -226,10 +227,8 @@ int main(void)
 		goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
-	ready = (struct readiness){.db = db,
-	                           .redis = redis,
-	                           .relay = relay,
-	                           .consumer = consumer};
+	ready = (struct readiness){
+	        .db = db, .redis = redis, .relay = relay, .consumer = consumer};
 	struct http_server_config hc = {
 	        .service = "payment",
 	        .routes = payment_routes,
@@ -244,7 +243,8 @@ int main(void)
 	server = http_server_start(&hc);
 	if (!server)
 		goto out;
-	slog_kv(SLOG_INFO, NULL, "payment ready", SLOG_I("http_threads", threads),
+	slog_kv(SLOG_INFO, NULL, "payment ready",
+	        SLOG_I("http_threads", threads),
 	        SLOG_I("db_pool_size", dbo.size), SLOG_S("queue", QUEUE),
 	        SLOG_I("prefetch", cfg.consumer_prefetch),
 	        SLOG_I("amount_limit_cents", cfg.amount_limit_cents),

@@ -297,3 +297,32 @@ int carts_clear(struct carts *c, const char *user_id)
 {
 	return c->repo.ops->clear(c->repo.self, user_id);
 }
+
+int carts_on_order_created(struct carts *c, void *tx, struct arena *a,
+                           const char *user_id,
+                           const struct cart_ordered_line *lines, size_t n,
+                           int *changed)
+{
+	const char **ids;
+	long long *qty;
+
+	*changed = 0;
+	if (!user_id || !shop_uuid_valid(user_id) || n > 1000)
+		return SHOP_EINVAL;
+	if (n == 0)
+		return 0;
+	ids = arena_calloc(a, n, sizeof(*ids));
+	qty = arena_calloc(a, n, sizeof(*qty));
+	if (!ids || !qty)
+		return SHOP_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!lines[i].product_id ||
+		    !shop_uuid_valid(lines[i].product_id) ||
+		    lines[i].quantity < 1 || lines[i].quantity > 1000000)
+			return SHOP_EINVAL;
+		ids[i] = lines[i].product_id;
+		qty[i] = lines[i].quantity;
+	}
+	return c->repo.ops->take_ordered(c->repo.self, tx, user_id, ids, qty, n,
+	                                 changed);
+}

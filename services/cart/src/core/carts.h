@@ -85,4 +85,21 @@ int carts_remove(struct carts *c, struct arena *a, const struct cart_trace *t,
 /* Empties the user's cart (a cart that is already empty stays so). */
 int carts_clear(struct carts *c, const char *user_id);
 
+/* One line of an order, as order.created reports it. */
+struct cart_ordered_line {
+	const char *product_id;
+	long long quantity;
+};
+
+/*
+ * order.created, inside the consumer's transaction tx: what the order
+ * took leaves the user's cart (services/cart/README.md "Checkout").
+ * SHOP_EINVAL (the event is poison) for a user or product id that is not
+ * a UUID, a quantity out of 1..1000000, or more than 1000 lines.
+ */
+int carts_on_order_created(struct carts *c, void *tx, struct arena *a,
+                           const char *user_id,
+                           const struct cart_ordered_line *lines, size_t n,
+                           int *changed);
+
 #endif

@@ -66,6 +66,15 @@ struct cart_repo_ops {
 	                    struct cart_stored *out);
 	/* Empties the user's cart (bumping updated_at when it had lines). */
 	int (*clear)(void *self, const char *user_id);
+	/*
+	 * Inside the caller's transaction tx (an event consumer's): takes
+	 * what an order took out of the user's cart, quantities[i] of
+	 * product_ids[i] (lines reaching 0 go). *changed: lines changed.
+	 */
+	int (*take_ordered)(void *self, void *tx, const char *user_id,
+	                    const char *const *product_ids,
+	                    const long long *quantities, size_t n,
+	                    int *changed);
 };
 
 struct cart_repo {

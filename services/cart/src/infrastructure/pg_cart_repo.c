@@ -31,6 +31,8 @@ static const char *const statements[][2] = {
                      "$9)"},
         {"cart_set", "SELECT * FROM cart_set($1, $2, $3, $4, $5, $6, $7)"},
         {"cart_clear", "SELECT cart_clear($1)"},
+        {"cart_take_ordered",
+         "SELECT cart_take_ordered($1::uuid, $2::uuid[], $3::integer[])"},
 };
 
 /* Runs stmt on a pooled connection; the result is the caller's. */
@@ -181,11 +183,63 @@ static int pg_clear(void *self, const char *user_id)
 	return run(self, "cart_clear", 1, params, NULL);
 }
 
+/* "{a,b,...}" of n ids or quantities, from the arena. */
+static char *array_literal(struct arena *a, const char *const *ids,
+                           const long long *qty, size_t n)
+{
+	size_t cap = 3 + n * 38, len = 1;
+	char *s = arena_alloc(a, cap);
+
+	if (!s)
+		return NULL;
+	s[0] = '{';
+	for (size_t i = 0; i < n; i++) {
+		int w = ids ? snprintf(s + len, cap - len, "%s%s", i ? "," : "",
+		                       ids[i])
+		            : snprintf(s + len, cap - len, "%s%lld",
+		                       i ? "," : "", qty[i]);
+		if (w < 0 || (size_t)w >= cap - len - 1)
+			return NULL;
+		len += (size_t)w;
+	}
+	s[len++] = '}';
+	s[len] = '\0';
+	return s;
+}
+
+static int pg_take_ordered(void *self, void *tx, const char *user_id,
+                           const char *const *product_ids,
+                           const long long *quantities, size_t n, int *changed)
+{
+	struct arena *a = arena_new(0);
+	const char *params[3];
+	PGresult *res;
+	int rc = SHOP_ENOMEM;
+
+	(void)self;
+	*changed = 0;
+	if (!a)
+		return rc;
+	params[0] = user_id;
+	params[1] = array_literal(a, product_ids, NULL, n);
+	params[2] = array_literal(a, NULL, quantities, n);
+	if (params[1] && params[2]) {
+		rc = db_exec(tx, "cart_take_ordered", 3, params, &res);
+		if (rc == 0) {
+			*changed = atoi(PQgetvalue(res, 0, 0));
+			PQclear(res);
+		}
+	}
+	arena_free(a);
+	return rc;
+}
+
 static const struct cart_repo_ops pg_ops = {
         .load = pg_load,
         .add = pg_add,
         .set_quantity = pg_set_quantity,
         .clear = pg_clear,
+        .take_ordered = pg_take_ordered,
 };
 
 struct cart_repo pg_cart_repo_new(struct db_pool *pool)

@@ -57,8 +57,9 @@ static int query_arg(void *arg, const char *key, const char *value)
 		if (!first_time(st, SEEN_PAGE, "page"))
 			return 0;
 		if (shop_parse_long(value, 1, PAYMENT_PAGE_MAX, &n) < 0)
-			field_errors_add(st->errs, "page",
-			                 "must be an integer from 1 to 1000000");
+			field_errors_add(
+			        st->errs, "page",
+			        "must be an integer from 1 to 1000000");
 		else
 			q->page = n;
 	} else if (strcmp(key, "page_size") == 0) {

@@ -9,13 +9,12 @@ json_t *payment_to_json(const struct payment *p)
 	shop_time_rfc3339(p->created_at, created);
 	return json_pack(
 	        "{s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s}", "id", p->id,
-	        "order_id", p->order_id, "user_id", p->user_id,
-	        "amount_cents", (json_int_t)p->amount_cents, "currency",
-	        p->currency, "status", payment_status_name(p->status),
-	        "failure_reason",
-	        p->failure_reason[0] ? p->failure_reason : NULL,
-	        "provider_ref", p->provider_ref[0] ? p->provider_ref : NULL,
-	        "created_at", created);
+	        "order_id", p->order_id, "user_id", p->user_id, "amount_cents",
+	        (json_int_t)p->amount_cents, "currency", p->currency, "status",
+	        payment_status_name(p->status), "failure_reason",
+	        p->failure_reason[0] ? p->failure_reason : NULL, "provider_ref",
+	        p->provider_ref[0] ? p->provider_ref : NULL, "created_at",
+	        created);
 }
 
 json_t *payment_page_to_json(const struct payment_page *pg, long page,

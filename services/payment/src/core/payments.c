@@ -97,8 +97,8 @@ static bool query_valid(const struct payment_query *q)
 }
 
 int payments_list(struct payments *p, struct arena *a,
-                  const struct payment_viewer *v,
-                  const struct payment_query *q, struct payment_page *out)
+                  const struct payment_viewer *v, const struct payment_query *q,
+                  struct payment_page *out)
 {
 	char user[PAYMENT_ID_LEN + 1], order[PAYMENT_ID_LEN + 1];
 	struct payment_query nq = *q;
@@ -133,9 +133,8 @@ int payments_get(struct payments *p, const struct payment_viewer *v,
 	rc = p->repo.ops->get(p->repo.self, pid, &pay);
 	if (rc)
 		return rc;
-	if (!v->is_admin &&
-	    (payment_uuid_normalize(v->user_id, user) < 0 ||
-	     strcmp(user, pay.user_id) != 0))
+	if (!v->is_admin && (payment_uuid_normalize(v->user_id, user) < 0 ||
+	                     strcmp(user, pay.user_id) != 0))
 		return SHOP_ENOTFOUND;
 	*out = pay;
 	return 0;

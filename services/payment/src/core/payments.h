@@ -48,8 +48,8 @@ struct payment_viewer {
  * otherwise.
  */
 int payments_list(struct payments *p, struct arena *a,
-                  const struct payment_viewer *v,
-                  const struct payment_query *q, struct payment_page *out);
+                  const struct payment_viewer *v, const struct payment_query *q,
+                  struct payment_page *out);
 
 /*
  * The payment id when v may see it (its owner or an admin).

@@ -31,8 +31,7 @@ static bool currency_valid(const char *c)
 	return true;
 }
 
-int payment_order_validate(const struct payment_order *o, char *why,
-                           size_t cap)
+int payment_order_validate(const struct payment_order *o, char *why, size_t cap)
 {
 	size_t tlen;
 

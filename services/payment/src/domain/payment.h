@@ -15,10 +15,10 @@
  * transient failure of the provider stores nothing.
  */
 
-#define PAYMENT_ID_LEN         36 /* a UUID, without the NUL */
-#define PAYMENT_REASON_MAX     48 /* failure_reason, with the NUL */
-#define PAYMENT_PROVIDER_REF_MAX 48 /* provider_ref, with the NUL */
-#define PAYMENT_TOKEN_MAX      256 /* a payment token we accept, bytes */
+#define PAYMENT_ID_LEN           36  /* a UUID, without the NUL */
+#define PAYMENT_REASON_MAX       48  /* failure_reason, with the NUL */
+#define PAYMENT_PROVIDER_REF_MAX 48  /* provider_ref, with the NUL */
+#define PAYMENT_TOKEN_MAX        256 /* a payment token we accept, bytes */
 
 #define PAYMENT_PAGE_SIZE_DEFAULT 20
 #define PAYMENT_PAGE_SIZE_MAX     100
@@ -36,10 +36,10 @@ const char *payment_status_name(enum payment_status s);
 int payment_status_parse(const char *s, enum payment_status *out);
 
 /* The reasons a charge declines (API.md "Payments"). */
-#define PAYMENT_REASON_CARD_DECLINED     "card_declined"
-#define PAYMENT_REASON_INSUFFICIENT      "insufficient_funds"
-#define PAYMENT_REASON_AMOUNT_LIMIT      "amount_limit_exceeded"
-#define PAYMENT_REASON_INVALID_TOKEN     "invalid_payment_token"
+#define PAYMENT_REASON_CARD_DECLINED "card_declined"
+#define PAYMENT_REASON_INSUFFICIENT  "insufficient_funds"
+#define PAYMENT_REASON_AMOUNT_LIMIT  "amount_limit_exceeded"
+#define PAYMENT_REASON_INVALID_TOKEN "invalid_payment_token"
 
 /*
  * What an order.created event asks to be charged (EVENTS.md). Strings are
@@ -69,7 +69,7 @@ struct payment {
 	long long amount_cents;
 	char currency[4];
 	enum payment_status status;
-	char failure_reason[PAYMENT_REASON_MAX];   /* "" unless declined */
+	char failure_reason[PAYMENT_REASON_MAX];     /* "" unless declined */
 	char provider_ref[PAYMENT_PROVIDER_REF_MAX]; /* "" unless succeeded */
 	time_t created_at;
 };

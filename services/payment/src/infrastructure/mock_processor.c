@@ -8,7 +8,7 @@
 #include "shop/error.h"
 #include "shop/util.h"
 
-#define SLICE_MS   50
+#define SLICE_MS    50
 #define LATENCY_MAX 60000
 
 struct mock_processor {

@@ -11,8 +11,8 @@
 static int read_order(json_t *data, struct payment_order *o, char *why,
                       size_t cap)
 {
-	static const char *const strings[] = {"order_id", "user_id",
-	                                      "currency", "payment_token"};
+	static const char *const strings[] = {"order_id", "user_id", "currency",
+	                                      "payment_token"};
 	const char *vals[4];
 	json_t *total;
 
@@ -95,9 +95,9 @@ int order_created_handle(void *arg, struct db_conn *c,
 		        SLOG_S("order_id", pay.order_id),
 		        SLOG_S("payment_id", pay.id),
 		        SLOG_S("status", payment_status_name(pay.status)),
-		        SLOG_S("failure_reason",
-		               pay.failure_reason[0] ? pay.failure_reason
-		                                     : NULL),
+		        SLOG_S("failure_reason", pay.failure_reason[0]
+		                                         ? pay.failure_reason
+		                                         : NULL),
 		        SLOG_I("amount_cents", pay.amount_cents),
 		        SLOG_S("currency", pay.currency));
 	return 0;

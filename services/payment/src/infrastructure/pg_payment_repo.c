@@ -42,9 +42,9 @@ static const char *const list_names[4] = {
 static const char *const count_names[4] = {
         "payment_count_all", "payment_count_user", "payment_count_order",
         "payment_count_user_order"};
-static const char *const filters[4] = {
-        "", " WHERE user_id = $1", " WHERE order_id = $1",
-        " WHERE user_id = $1 AND order_id = $2"};
+static const char *const filters[4] = {"", " WHERE user_id = $1",
+                                       " WHERE order_id = $1",
+                                       " WHERE user_id = $1 AND order_id = $2"};
 
 static const char *const statements[][2] = {
         /* Two replicas handed two events of one order take turns: the
@@ -72,8 +72,8 @@ static long long ll_value(const PGresult *res, int row, int col)
 static int copy_col(char *dst, size_t cap, const PGresult *res, int row,
                     int col)
 {
-	const char *s = PQgetisnull(res, row, col) ? ""
-	                                           : PQgetvalue(res, row, col);
+	const char *s =
+	        PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
 	size_t n = strlen(s);
 
 	if (n >= cap)
@@ -166,8 +166,7 @@ static int pg_get(void *self, const char *id, struct payment *out)
 
 	if (rc)
 		return rc;
-	rc = PQntuples(res) == 1 ? row_to_payment(res, 0, out)
-	                         : SHOP_ENOTFOUND;
+	rc = PQntuples(res) == 1 ? row_to_payment(res, 0, out) : SHOP_ENOTFOUND;
 	PQclear(res);
 	return rc;
 }
@@ -195,7 +194,8 @@ static int prepare_all(struct db_pool *pool)
 		rc = db_pool_prepare(pool, count_names[w], sql);
 		if (rc)
 			return rc;
-		snprintf(sql, sizeof(sql), "SELECT " COLS " FROM payments%s" ORDER_PAGE,
+		snprintf(sql, sizeof(sql),
+		         "SELECT " COLS " FROM payments%s" ORDER_PAGE,
 		         filters[w], n + 1, n + 2);
 		rc = db_pool_prepare(pool, list_names[w], sql);
 		if (rc)
@@ -281,12 +281,12 @@ static int tx_publish(void *self, const struct payment *p,
 {
 	struct pg_payment_tx *tx = self;
 	bool ok = p->status == PAYMENT_SUCCEEDED;
-	json_t *data = json_pack(
-	        "{s:s, s:s, s:s, s:I, s:s, s:s}", "payment_id", p->id,
-	        "order_id", p->order_id, "user_id", p->user_id,
-	        "amount_cents", (json_int_t)p->amount_cents, "currency",
-	        p->currency, ok ? "provider_ref" : "reason",
-	        ok ? p->provider_ref : p->failure_reason);
+	json_t *data = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "payment_id",
+	                         p->id, "order_id", p->order_id, "user_id",
+	                         p->user_id, "amount_cents",
+	                         (json_int_t)p->amount_cents, "currency",
+	                         p->currency, ok ? "provider_ref" : "reason",
+	                         ok ? p->provider_ref : p->failure_reason);
 	struct outbox_event ev = {
 	        .event_type = ok ? "payment.completed" : "payment.failed",
 	        .event_version = 1,

@@ -1,8 +1,10 @@
 #include "handlers.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "shop/error.h"
+#include "shop/json.h"
 #include "shop/util.h"
 #include "product_json.h"
 
@@ -309,6 +311,36 @@ static void delete_product(struct http_request *req)
 }
 
 /*
+ * A refusal that names a product, for the order service to read: the
+ * problem's extension members "product_id" and, for a shortage,
+ * "available" (RFC 9457 section 3.2).
+ */
+static void respond_stock_problem(struct http_request *req, unsigned status,
+                                  const struct reservation_conflict *cf,
+                                  const char *detail)
+{
+	json_t *p = http_problem_new(status, detail ? detail : "", NULL);
+	char *body;
+	size_t len = 0;
+
+	if (p) {
+		json_object_set_new(p, "product_id",
+		                    json_string(cf->product_id));
+		if (cf->why == RESERVATION_INSUFFICIENT)
+			json_object_set_new(p, "available",
+			                    json_integer(cf->available));
+	}
+	body = p ? sjson_dump(p, &len) : NULL;
+	json_decref(p);
+	if (!body) {
+		http_respond_error(req, SHOP_ENOMEM, NULL);
+		return;
+	}
+	http_respond_raw(req, status, "application/problem+json", body, len);
+	free(body);
+}
+
+/*
  * POST /internal/reservations {"order_id", "items": [{"product_id",
  * "quantity"}], "hold_seconds"?}: reserves every item or none (README.md
  * "Reservations"). 201 with the reservation; 200 with the same answer for
@@ -345,14 +377,18 @@ static void create_reservation(struct http_request *req)
 	}
 	switch (cf.why) {
 	case RESERVATION_UNKNOWN_PRODUCT:
-		http_respond_problem(req, 422, "product '%s' not found",
-		                     cf.product_id);
+		respond_stock_problem(req, 422, &cf,
+		                      arena_sprintf(req->arena,
+		                                    "product '%s' not found",
+		                                    cf.product_id));
 		break;
 	case RESERVATION_INSUFFICIENT:
-		http_respond_problem(req, 409,
-		                     "insufficient stock for product '%s': "
-		                     "%lld left",
-		                     cf.product_id, cf.available);
+		respond_stock_problem(
+		        req, 409, &cf,
+		        arena_sprintf(req->arena,
+		                      "insufficient stock for product '%s': "
+		                      "%lld left",
+		                      cf.product_id, cf.available));
 		break;
 	case RESERVATION_MIXED_CURRENCY:
 		http_respond_problem(req, 422,

@@ -126,9 +126,12 @@ struct reservation_repo_ops {
 	               const char *order_id, const char *reason,
 	               struct product_list *changed);
 	/* Commits the order's hold; *shortfall: units a late commit could
-	 * not retake (stock already sold again). */
-	int (*commit)(void *self, void *tx, const char *order_id,
-	              enum reservation_commit *out, long long *shortfall);
+	 * not retake (stock already sold again); *changed: the products whose
+	 * stock a late commit took again, as they are now (empty for any
+	 * other outcome). */
+	int (*commit)(void *self, void *tx, struct arena *a,
+	              const char *order_id, enum reservation_commit *out,
+	              long long *shortfall, struct product_list *changed);
 	/* Releases up to limit holds past their expiry; *changed as in
 	 * release. */
 	int (*expire)(void *self, struct arena *a, int limit,

@@ -82,8 +82,8 @@ int reservations_on_order_result(struct reservations *rs, void *tx,
 		                             "order_failed", changed);
 	if (strcmp(event_type, "order.confirmed") != 0)
 		return SHOP_EINVAL;
-	rc = rs->repo.ops->commit(rs->repo.self, tx, order_id, &outcome,
-	                          &shortfall);
+	rc = rs->repo.ops->commit(rs->repo.self, tx, a, order_id, &outcome,
+	                          &shortfall, changed);
 	if (rc)
 		return rc;
 	if (outcome == RESERVATION_COMMIT_NONE)

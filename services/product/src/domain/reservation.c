@@ -44,7 +44,10 @@ int reservation_request_validate(const struct reservation_request *r,
 	                       r->hold_s > RESERVATION_HOLD_MAX_S))
 		field_errors_add(errs, "hold_seconds",
 		                 "must be an integer from 1 to 86400");
-	for (size_t i = 0; i < r->n && i < RESERVATION_LINES_MAX; i++) {
+	/* items may be NULL with n past the limit: the JSON layer does not
+	 * copy an array it refuses anyway. */
+	for (size_t i = 0; r->items && i < r->n && i < RESERVATION_LINES_MAX;
+	     i++) {
 		const struct reservation_item *it = &r->items[i];
 
 		if (!it->product_id || !shop_uuid_valid(it->product_id)) {

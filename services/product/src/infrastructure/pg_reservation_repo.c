@@ -32,6 +32,11 @@ static const char *const statements[][2] = {
                                 " FROM release_reservation($1::uuid, $2)"},
         {"reservation_commit",
          "SELECT outcome, shortfall::text FROM commit_reservation($1::uuid)"},
+        /* What a late commit took again, for the caches. */
+        {"reservation_lines_products",
+         "SELECT " PG_PRODUCT_COLUMNS " FROM products WHERE id IN "
+         "(SELECT product_id FROM reservation_lines WHERE order_id = "
+         "$1::uuid)"},
         {"reservation_expire",
          "SELECT " PG_PRODUCT_COLUMNS " FROM expire_reservations($1::integer)"},
 };
@@ -206,8 +211,9 @@ static int pg_release(void *self, void *tx, struct arena *a,
 	return rc;
 }
 
-static int pg_commit(void *self, void *tx, const char *order_id,
-                     enum reservation_commit *out, long long *shortfall)
+static int pg_commit(void *self, void *tx, struct arena *a,
+                     const char *order_id, enum reservation_commit *out,
+                     long long *shortfall, struct product_list *changed)
 {
 	const char *params[1] = {order_id};
 	PGresult *res;
@@ -232,6 +238,15 @@ static int pg_commit(void *self, void *tx, const char *order_id,
 		*out = RESERVATION_COMMIT_LATE;
 	else
 		rc = SHOP_ERR;
+	PQclear(res);
+	changed->items = NULL;
+	changed->n = 0;
+	if (rc || *out != RESERVATION_COMMIT_LATE)
+		return rc;
+	rc = run(self, tx, "reservation_lines_products", 1, params, &res);
+	if (rc)
+		return rc;
+	rc = read_products(a, res, 0, changed);
 	PQclear(res);
 	return rc;
 }
