@@ -1,5 +1,7 @@
 #include "handlers.h"
 
+#include <string.h>
+
 #include "shop/error.h"
 #include "shop/util.h"
 #include "cart_json.h"
@@ -216,15 +218,33 @@ static void clear_cart(struct http_request *req)
 	http_respond_empty(req, 204);
 }
 
+/* Only "prices" (current or stored) is a known query parameter of the
+ * internal read. */
+static int internal_query_arg(void *arg, const char *key, const char *value)
+{
+	struct http_request *req = arg;
+
+	if (strcmp(key, "prices") == 0 &&
+	    (strcmp(value, "current") == 0 || strcmp(value, "stored") == 0))
+		return 0;
+	http_respond_problem(req, 400,
+	                     "unknown query parameter '%s' (only prices="
+	                     "current or prices=stored)",
+	                     key);
+	return 1;
+}
+
 /*
- * GET /internal/carts/{user_id}: the order service reads a user's cart at
- * checkout. Same shape as GET /api/cart; a user id that is not a UUID has
- * no cart (404).
+ * GET /internal/carts/{user_id}[?prices=stored]: the order service reads a
+ * user's cart at checkout. Same shape as GET /api/cart; with
+ * prices=stored, the lines' snapshots without asking the product service
+ * (the order's prices come from its stock reservation). A user id that is
+ * not a UUID has no cart (404).
  */
 static void internal_get_cart(struct http_request *req)
 {
 	struct cart_trace t = trace_of(req);
-	const char *user = req->params[0];
+	const char *user = req->params[0], *prices;
 	struct cart_view v;
 	int rc;
 
@@ -232,7 +252,13 @@ static void internal_get_cart(struct http_request *req)
 		http_respond_problem(req, 404, "user '%s' not found", user);
 		return;
 	}
-	rc = carts_get(req->app, req->arena, &t, user, &v);
+	if (http_query_each(req, internal_query_arg, req))
+		return;
+	prices = http_query(req, "prices");
+	if (prices && strcmp(prices, "stored") == 0)
+		rc = carts_get_stored(req->app, req->arena, user, &v);
+	else
+		rc = carts_get(req->app, req->arena, &t, user, &v);
 	if (rc) {
 		respond_change_error(req, rc, "", NULL, NULL);
 		return;

@@ -121,6 +121,17 @@ int carts_get(struct carts *c, struct arena *a, const struct cart_trace *t,
 	return view(a, &stored, products, n, out);
 }
 
+int carts_get_stored(struct carts *c, struct arena *a, const char *user_id,
+                     struct cart_view *out)
+{
+	struct cart_stored stored;
+	int rc = c->repo.ops->load(c->repo.self, a, user_id, &stored);
+
+	if (rc)
+		return rc;
+	return view(a, &stored, NULL, 0, out);
+}
+
 /* The snapshot a line keeps of p. */
 static void snapshot_of(const struct cart_product *p, int quantity,
                         struct cart_line *l)

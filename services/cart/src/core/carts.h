@@ -82,6 +82,14 @@ int carts_remove(struct carts *c, struct arena *a, const struct cart_trace *t,
                  const char *user_id, const char *product_id,
                  struct cart_view *out);
 
+/*
+ * The user's cart as stored, without asking the product service: each
+ * line's snapshot ("prices": "stored"). For the order service at
+ * checkout, which takes its prices from the stock reservation anyway.
+ */
+int carts_get_stored(struct carts *c, struct arena *a, const char *user_id,
+                     struct cart_view *out);
+
 /* Empties the user's cart (a cart that is already empty stays so). */
 int carts_clear(struct carts *c, const char *user_id);
 

@@ -27,13 +27,14 @@ static int cart_get(void *self, struct arena *a, const struct order_trace *t,
                     const char *user_id, struct cart_snapshot *out)
 {
 	struct http_port *p = self;
-	char path[64], error[160] = "";
+	char path[96], error[160] = "";
 	struct httpc_response resp = {0};
 	json_t *items, *it;
 	size_t i;
 	int rc;
 
-	snprintf(path, sizeof(path), "/internal/carts/%s", user_id);
+	snprintf(path, sizeof(path), "/internal/carts/%s?prices=stored",
+	         user_id);
 	struct httpc_request req = {
 	        .method = HTTPC_GET,
 	        .path = path,

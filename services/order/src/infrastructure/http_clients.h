@@ -8,7 +8,8 @@
  * The order service's calls at checkout, over the shared HTTP client
  * (timeouts, retries of idempotent calls, a circuit breaker per
  * upstream): the caller's cart from the cart service
- * (GET /internal/carts/{user_id}) and the stock reservation at the product
+ * (GET /internal/carts/{user_id}?prices=stored: the reservation brings
+ * the prices) and the stock reservation at the product
  * service (POST /internal/reservations, idempotent by order id, so it is
  * retried too; DELETE /internal/reservations/{order_id}). The clients are
  * borrowed (they carry the internal token) and must outlive the ports.
