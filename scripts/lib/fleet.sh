@@ -675,6 +675,7 @@ fleet_seed() {
 # tests (`set -a; . .state/dev/fleet.env`). Contains the product database
 # password: mode 600.
 fleet_write_env() {
+	fleet_write_vars
 	(
 		umask 077
 		cat >"$STATE/fleet.env" <<-EOF
@@ -705,6 +706,21 @@ fleet_write_env() {
 			SHOP_BUILD_DIR=$BUILD_DIR
 		EOF
 	)
+}
+
+# fleet_write_vars: $STATE/fleet.vars, what fleet_init needs to find this
+# fleet again (ports, state, build folder, knobs), for scripts/fleet-ctl.sh.
+fleet_write_vars() {
+	local v
+	{
+		for v in STATE FLEET_NAME BUILD_DIR GATEWAY_PORT PRODUCT_PORT USER_PORT CART_PORT \
+			ORDER_PORT PAYMENT_PORT EMAIL_PORT PG_PORT RABBIT_PORT RABBIT_MGMT_PORT \
+			RABBIT_DIST_PORT EPMD_PORT REDIS_PORT SMTP_PORT LOG_LEVEL RATE_LIMIT_PER_ADDRESS \
+			RATE_LIMIT_PER_USER RESERVATION_SWEEP_INTERVAL_S DAEMON_START_TIMEOUT; do
+			printf '%s=%q\n' "$v" "${!v}"
+		done
+		[[ -n ${PG_FAST:-} ]] && printf 'PG_FAST=%q\n' "$PG_FAST"
+	} >"$STATE/fleet.vars"
 }
 
 # ---------------------------------------------------------------- stop
