@@ -1,7 +1,7 @@
 #ifndef GATEWAY_GW_AUTH_H
 #define GATEWAY_GW_AUTH_H
 
-#include "revoked_set.h"
+#include "shop/revoked_set.h"
 
 #include "shop/jwt.h"
 

@@ -3,7 +3,7 @@
 
 #include "gw_auth.h"
 #include "rate_limit.h"
-#include "revoked_set.h"
+#include "shop/revoked_set.h"
 #include "upstream.h"
 
 #include <stddef.h>

@@ -355,7 +355,7 @@ code_of() { # token path -> status
 	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$BASE$2"
 }
 if ((HAVE_REDIS)); then
-	wait_for "revocation goes live" test "$(metric gateway_revocation_live)" = 1
+	wait_for "revocation goes live" test "$(metric revocation_live)" = 1
 	check "a key revoked before start is loaded" test "$(code_of "$(mint preloaded)" /api/users/echo)" = 401
 	PUB_TOKEN=$(mint published)
 	check "a token not yet revoked (got $(code_of "$PUB_TOKEN" /api/users/echo))" test "$(code_of "$PUB_TOKEN" /api/users/echo)" = 200
@@ -364,12 +364,12 @@ if ((HAVE_REDIS)); then
 	wait_for "a revocation announced on auth:revoked is refused" test "$(code_of "$PUB_TOKEN" /api/users/echo)" = 401
 	check "gateway_revoked_tokens counts them" test "$(metric gateway_revoked_tokens)" = 3
 	kill "$REDIS_PID" && wait "$REDIS_PID" 2>/dev/null
-	wait_for "revocation not live once Redis is gone" test "$(metric gateway_revocation_live)" = 0
+	wait_for "revocation not live once Redis is gone" test "$(metric revocation_live)" = 0
 	check "  valid tokens still pass (fail open)" test "$(code_of "$TOKEN" /api/users/echo)" = 200
 	check "  revoked ones are still refused" test "$(code_of "$PUB_TOKEN" /api/users/echo)" = 401
 	check "  said once in a warning" test "$(grep -c 'token revocation is not live' "$TMP/gateway.log")" = 1
 else
-	wait_for "no Redis: revocation not live" test "$(metric gateway_revocation_live)" = 0
+	wait_for "no Redis: revocation not live" test "$(metric revocation_live)" = 0
 	check "  valid tokens still pass (fail open)" test "$(code_of "$TOKEN" /api/users/echo)" = 200
 fi
 check "gateway_auth_rejections_total{reason=\"missing\"}" test "$(metric 'gateway_auth_rejections_total{reason="missing"}')" = 5

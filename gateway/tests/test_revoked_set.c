@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "revoked_set.h"
+#include "shop/revoked_set.h"
 
 #include "shop/auth.h"
 #include "shop/error.h"

@@ -73,6 +73,31 @@ int auth_is_revoked(struct redis_pool *r, const char *jti, bool *revoked)
 	return 0;
 }
 
+int auth_revocation_start(struct auth_context *ctx)
+{
+	int rc;
+
+	ctx->revocation = NULL;
+	if (!ctx->redis)
+		return SHOP_EINVAL;
+	revoked_set_init(&ctx->revoked, JWT_LEEWAY_S);
+	rc = revocation_start(ctx->redis, &ctx->revoked, &ctx->revocation);
+	if (rc) {
+		revoked_set_release(&ctx->revoked);
+		ctx->revocation = NULL;
+	}
+	return rc;
+}
+
+void auth_revocation_stop(struct auth_context *ctx)
+{
+	if (!ctx->revocation)
+		return;
+	revocation_stop(ctx->revocation);
+	ctx->revocation = NULL;
+	revoked_set_release(&ctx->revoked);
+}
+
 int auth_authenticate(void *ctx, const char *token, struct http_principal *out)
 {
 	static atomic_bool warned;
@@ -93,7 +118,14 @@ int auth_authenticate(void *ctx, const char *token, struct http_principal *out)
 		        SLOG_S("reason", "missing jti"));
 		return SHOP_EAUTH;
 	}
-	if (a->redis) {
+	if (a->revocation && revocation_live(a->revocation)) {
+		if (revoked_set_contains((struct revoked_set *)&a->revoked,
+		                         claims.jti, (long long)time(NULL))) {
+			slog_kv(SLOG_DEBUG, NULL, "token rejected",
+			        SLOG_S("reason", "revoked"));
+			return SHOP_EAUTH;
+		}
+	} else if (a->redis) {
 		rc = auth_is_revoked(a->redis, claims.jti, &revoked);
 		if (rc == SHOP_EINVAL) {
 			slog_kv(SLOG_DEBUG, NULL, "token rejected",

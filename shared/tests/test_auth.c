@@ -155,6 +155,54 @@ static void test_revoke_then_refused(void **state)
 	redis_pool_free(r);
 }
 
+/*
+ * With the revoked set in memory: once live, a token revoked elsewhere
+ * (another process's auth_revoke) is refused without asking Redis, also
+ * one revoked before the set started (the loader's SCAN).
+ */
+static void test_revoked_set_in_memory(void **state)
+{
+	struct redis_pool *r;
+	char before[SHOP_UUID_LEN + 1], after[SHOP_UUID_LEN + 1];
+	char *t_before, *t_after;
+	struct http_principal p;
+	struct auth_context ctx;
+	struct timespec nap = {0, 20 * 1000000L};
+
+	(void)state;
+	need_redis();
+	r = pool(redis_url);
+	shop_uuid_v4(before);
+	shop_uuid_v4(after);
+	t_before = token_with_jti(before);
+	t_after = token_with_jti(after);
+	assert_int_equal(auth_revoke(r, before, time(NULL) + 600), 0);
+
+	ctx = (struct auth_context){.verifier = verifier, .redis = r};
+	assert_int_equal(auth_revocation_start(&ctx), 0);
+	for (int i = 0; i < 250 && !revocation_live(ctx.revocation); i++)
+		nanosleep(&nap, NULL);
+	assert_true(revocation_live(ctx.revocation));
+	assert_int_equal(auth_authenticate(&ctx, t_before, &p), SHOP_EAUTH);
+	assert_int_equal(auth_authenticate(&ctx, t_after, &p), 0);
+
+	assert_int_equal(auth_revoke(r, after, p.exp), 0);
+	for (int i = 0; i < 250 && auth_authenticate(&ctx, t_after, &p) == 0;
+	     i++)
+		nanosleep(&nap, NULL);
+	assert_int_equal(auth_authenticate(&ctx, t_after, &p), SHOP_EAUTH);
+	/* The refusal came from memory: the set holds both. */
+	assert_true(revoked_set_contains(&ctx.revoked, before, time(NULL)));
+	assert_true(revoked_set_contains(&ctx.revoked, after, time(NULL)));
+
+	auth_revocation_stop(&ctx);
+	assert_null(ctx.revocation);
+	auth_revocation_stop(&ctx); /* twice is harmless */
+	free(t_before);
+	free(t_after);
+	redis_pool_free(r);
+}
+
 static void test_revoke_edge_cases(void **state)
 {
 	struct redis_pool *r;
@@ -228,6 +276,7 @@ int main(void)
 	        cmocka_unit_test(test_redis_down_fails_open),
 	        cmocka_unit_test(test_revoke_then_refused),
 	        cmocka_unit_test(test_revoke_edge_cases),
+	        cmocka_unit_test(test_revoked_set_in_memory),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -929,7 +929,7 @@ describe('cart daemon: /health, /ready, /metrics, X-Request-ID, routing', () => 
 		assert.equal(health.service, 'cart');
 		const res = await cartHttp.get('/ready');
 		const ready = assertJson(res, 200, 'cart /ready');
-		assert.deepEqual(Object.keys(ready.checks ?? {}).sort(), ['database', 'product_circuit', 'redis'], show(res));
+		assert.deepEqual(Object.keys(ready.checks ?? {}).sort(), ['broker', 'database', 'product_circuit', 'redis'], show(res));
 		assert.equal(ready.checks.database, 'ok', show(res));
 		assert.equal(ready.checks.redis, 'ok', show(res));
 		assert.ok(['closed', 'half-open', 'open'].includes(ready.checks.product_circuit), show(res));

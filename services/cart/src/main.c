@@ -150,7 +150,7 @@ int main(void)
 	struct http_server *server = NULL;
 	struct carts carts;
 	struct readiness ready;
-	struct auth_context auth;
+	struct auth_context auth = {0};
 	int threads, exit_code = 1, sig;
 
 	http_block_signals();
@@ -236,6 +236,9 @@ int main(void)
 	                        (int)cfg.consumer_prefetch, &orders) < 0)
 		goto out;
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
+	/* Revoked tokens in memory: no Redis round trip per request. */
+	if (auth_revocation_start(&auth) < 0)
+		slog_warn("revoked tokens are checked in Redis per request");
 	ready = (struct readiness){
 	        .db = db, .redis = redis, .product = product, .orders = orders};
 	struct http_server_config hc = {
@@ -263,6 +266,7 @@ int main(void)
 	exit_code = 0;
 out:
 	http_server_free(server, 0);
+	auth_revocation_stop(&auth);
 	order_created_free(orders);
 	jwt_verifier_free(jwt);
 	http_product_catalog_free(catalog);

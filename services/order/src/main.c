@@ -197,7 +197,7 @@ int main(void)
 	struct http_server *server = NULL;
 	struct orders orders;
 	struct readiness ready;
-	struct auth_context auth;
+	struct auth_context auth = {0};
 	int threads, exit_code = 1, sig;
 
 	http_block_signals();
@@ -286,6 +286,9 @@ int main(void)
 		goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
+	/* Revoked tokens in memory: no Redis round trip per request. */
+	if (auth_revocation_start(&auth) < 0)
+		slog_warn("revoked tokens are checked in Redis per request");
 	ready = (struct readiness){
 	        .db = db,
 	        .redis = redis,
@@ -320,6 +323,7 @@ int main(void)
 	exit_code = 0;
 out:
 	http_server_free(server, 0);
+	auth_revocation_stop(&auth);
 	payment_results_free(results);
 	outbox_relay_free(relay);
 	jwt_verifier_free(jwt);

@@ -130,7 +130,7 @@ int main(void)
 	struct http_server *server = NULL;
 	struct payments payments;
 	struct readiness ready;
-	struct auth_context auth;
+	struct auth_context auth = {0};
 	int threads, exit_code = 1, sig;
 
 	http_block_signals();
@@ -227,6 +227,9 @@ int main(void)
 		goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
+	/* Revoked tokens in memory: no Redis round trip per request. */
+	if (auth_revocation_start(&auth) < 0)
+		slog_warn("revoked tokens are checked in Redis per request");
 	ready = (struct readiness){
 	        .db = db, .redis = redis, .relay = relay, .consumer = consumer};
 	struct http_server_config hc = {
@@ -257,6 +260,7 @@ int main(void)
 	exit_code = 0;
 out:
 	http_server_free(server, 0);
+	auth_revocation_stop(&auth);
 	consumer_free(consumer);
 	outbox_relay_free(relay);
 	jwt_verifier_free(jwt);

@@ -129,7 +129,7 @@ int main(void)
 	struct http_server *server = NULL;
 	struct catalog catalog;
 	struct readiness ready;
-	struct auth_context auth;
+	struct auth_context auth = {0};
 	int threads, exit_code = 1, sig;
 
 	http_block_signals();
@@ -210,6 +210,9 @@ int main(void)
 		goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
+	/* Revoked tokens in memory: no Redis round trip per request. */
+	if (auth_revocation_start(&auth) < 0)
+		slog_warn("revoked tokens are checked in Redis per request");
 	ready.db = db;
 	ready.redis = redis;
 	ready.results = results;
@@ -236,6 +239,7 @@ int main(void)
 	exit_code = 0;
 out:
 	http_server_free(server, 0);
+	auth_revocation_stop(&auth);
 	order_results_free(results);
 	jwt_verifier_free(jwt);
 	if (cache.self != redis_cache.self)

@@ -7,6 +7,7 @@
 #include "shop/http.h"
 #include "shop/jwt.h"
 #include "shop/redis.h"
+#include "shop/revocation.h"
 
 /*
  * Authentication as every daemon does it (API.md "Authentication"): the
@@ -41,13 +42,31 @@ int auth_revoke(struct redis_pool *r, const char *jti, long long exp);
 int auth_is_revoked(struct redis_pool *r, const char *jti, bool *revoked);
 
 /*
- * The context of auth_authenticate(): both pointers are borrowed and must
- * outlive the HTTP server. When redis is NULL, revocation is not checked.
+ * The context of auth_authenticate(): verifier and redis are borrowed and
+ * must outlive the HTTP server. When redis is NULL, revocation is not
+ * checked. When auth_revocation_start() ran, the revoked tokens are kept
+ * in memory (shop/revocation.h, as the gateway does) and a request costs
+ * no Redis round trip while that copy is live; until it is (at start,
+ * while Redis is away) each request asks Redis as before.
  */
 struct auth_context {
 	const struct jwt_verifier *verifier;
 	struct redis_pool *redis;
+	/* private: auth_revocation_start() */
+	struct revoked_set revoked;
+	struct revocation *revocation;
 };
+
+/*
+ * Starts keeping ctx's revoked tokens in memory, in step with Redis
+ * (ctx->redis must be set). Returns 0, or SHOP_ENOMEM / SHOP_ERR (logged;
+ * the context then keeps asking Redis per request).
+ */
+int auth_revocation_start(struct auth_context *ctx);
+
+/* Stops it (after the HTTP server stopped). Accepts a context that never
+ * started it. */
+void auth_revocation_stop(struct auth_context *ctx);
 
 /*
  * An http_authenticate_fn: verifies token with ctx->verifier, refuses a

@@ -1,4 +1,4 @@
-#include "revocation.h"
+#include "shop/revocation.h"
 
 #include "shop/auth.h"
 #include "shop/error.h"
@@ -192,9 +192,9 @@ int revocation_start(struct redis_pool *redis, struct revoked_set *set,
 	pthread_mutex_init(&rv->lock, NULL);
 	pthread_cond_init(&rv->wake, NULL);
 	rv->live_gauge = metrics_gauge(
-	        "gateway_revocation_live",
+	        "revocation_live",
 	        "1 while the revoked-token set follows Redis (subscribed and "
-	        "loaded); 0 while the gateway serves with what it has",
+	        "loaded); 0 while the process serves with what it has",
 	        "");
 	metric_set(rv->live_gauge, 0);
 	if (pthread_create(&rv->loader, NULL, loader_main, rv) != 0) {

@@ -1,5 +1,5 @@
-#ifndef GATEWAY_REVOKED_SET_H
-#define GATEWAY_REVOKED_SET_H
+#ifndef SHOP_REVOKED_SET_H
+#define SHOP_REVOKED_SET_H
 
 #include "shop/jwt.h"
 
@@ -10,7 +10,7 @@
 
 /*
  * The process's set of revoked tokens: jti -> exp (seconds since the
- * epoch), fed from Redis (revocation.c) and by the logouts this gateway
+ * epoch), fed from Redis (revocation.c) and, in the gateway, by the logouts it
  * carried (handler.c), read by every worker for every protected request.
  *
  * An open-addressing hash table under a rwlock: a lookup is a read lock and

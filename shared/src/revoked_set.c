@@ -1,4 +1,4 @@
-#include "revoked_set.h"
+#include "shop/revoked_set.h"
 
 #include "shop/auth.h"
 #include "shop/error.h"

@@ -1,7 +1,7 @@
-#ifndef GATEWAY_REVOCATION_H
-#define GATEWAY_REVOCATION_H
+#ifndef SHOP_REVOCATION_H
+#define SHOP_REVOCATION_H
 
-#include "revoked_set.h"
+#include "shop/revoked_set.h"
 
 #include "shop/redis.h"
 
@@ -14,9 +14,9 @@
  * the subscription becomes live (at start, after Redis comes back) a
  * loader thread walks the AUTH_REVOKED_PREFIX keys with SCAN and adds them
  * all, retrying each second until it succeeds. Only then is revocation
- * "live" (the gauge gateway_revocation_live 1): while it is not, the
- * gateway keeps serving with the set it has (fail open: the services ask
- * Redis themselves too), and says so once per transition in a warning.
+ * "live" (the gauge revocation_live 1): while it is not, the gateway
+ * keeps serving with the set it has and a daemon asks Redis per request
+ * (shop/auth.h), and each says so once per transition in a warning.
  * Entries past their time are pruned every 30 s.
  */
 
