@@ -8,6 +8,7 @@
 #define MAX_USERS    8
 #define MAX_PRODUCTS 160
 #define NAME_CAP     64
+#define TAKE_KEPT    8
 
 struct fake_line {
 	char product_id[37];
@@ -42,6 +43,11 @@ struct fake_cart {
 	int fail_always[FAKE_SLOT_COUNT];
 	int calls[FAKE_SLOT_COUNT];
 	size_t last_lookup_n;
+	void *take_tx;
+	char take_user[37];
+	char take_ids[TAKE_KEPT][37];
+	long long take_qty[TAKE_KEPT];
+	size_t take_n;
 };
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -257,11 +263,64 @@ static int fake_lookup(void *self, struct arena *a, const struct cart_trace *t,
 	return 0;
 }
 
+static int fake_take_ordered(void *self, void *tx, const char *user_id,
+                             const char *const *product_ids,
+                             const long long *quantities, size_t n,
+                             int *changed)
+{
+	struct fake_cart *f = self;
+	struct fake_user_cart *c;
+	int err = enter(f, FAKE_REPO_TAKE_ORDERED), k = 0;
+
+	f->take_tx = tx;
+	copy(f->take_user, sizeof(f->take_user), user_id);
+	f->take_n = n;
+	for (size_t i = 0; i < n && i < TAKE_KEPT; i++) {
+		copy(f->take_ids[i], sizeof(f->take_ids[i]), product_ids[i]);
+		f->take_qty[i] = quantities[i];
+	}
+	if (err)
+		return err;
+	*changed = 0;
+	c = find_cart(f, user_id, false);
+	if (!c)
+		return 0;
+	for (size_t l = 0; l < c->n;) {
+		long long q = 0;
+		bool ordered = false;
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(product_ids[i], c->lines[l].product_id) ==
+			    0) {
+				q += quantities[i];
+				ordered = true;
+			}
+		}
+		if (!ordered) {
+			l++;
+			continue;
+		}
+		k++;
+		if (c->lines[l].quantity <= q) {
+			memmove(&c->lines[l], &c->lines[l + 1],
+			        (c->n - l - 1) * sizeof(c->lines[0]));
+			c->n--;
+		} else {
+			c->lines[l].quantity -= (int)q;
+			l++;
+		}
+	}
+	if (k)
+		c->updated_at = ++f->clock;
+	*changed = k;
+	return 0;
+}
+
 static const struct cart_repo_ops repo_ops = {
         .load = fake_load,
         .add = fake_add,
         .set_quantity = fake_set,
         .clear = fake_clear,
+        .take_ordered = fake_take_ordered,
 };
 
 static const struct product_catalog_ops catalog_ops = {
@@ -375,4 +434,29 @@ int fake_cart_put_line(struct fake_cart *f, const char *user,
 	snapshot(fl, line);
 	c->updated_at = ++f->clock;
 	return 0;
+}
+
+void *fake_cart_take_tx(const struct fake_cart *f)
+{
+	return f->take_tx;
+}
+
+const char *fake_cart_take_user(const struct fake_cart *f)
+{
+	return f->take_user;
+}
+
+size_t fake_cart_take_n(const struct fake_cart *f)
+{
+	return f->take_n;
+}
+
+const char *fake_cart_take_product(const struct fake_cart *f, size_t i)
+{
+	return i < TAKE_KEPT ? f->take_ids[i] : "";
+}
+
+long long fake_cart_take_quantity(const struct fake_cart *f, size_t i)
+{
+	return i < TAKE_KEPT ? f->take_qty[i] : 0;
 }

@@ -31,6 +31,7 @@ enum fake_cart_slot {
 	FAKE_REPO_SET,
 	FAKE_REPO_CLEAR,
 	FAKE_CATALOG_LOOKUP,
+	FAKE_REPO_TAKE_ORDERED,
 	FAKE_SLOT_COUNT
 };
 
@@ -71,5 +72,18 @@ int fake_cart_quantity(const struct fake_cart *f, const char *user,
 /* Stores a line directly (as if added earlier), snapshot included. */
 int fake_cart_put_line(struct fake_cart *f, const char *user,
                        const struct cart_line *line);
+
+/*
+ * What the last take_ordered was given: the transaction, the user and n
+ * lines (product ids copied, at most 8 kept). take_ordered itself answers
+ * like cart_take_ordered (migrations/002_ordered.sql): quantities of one
+ * product summed, subtracted from the user's line, lines reaching 0
+ * removed, *changed the lines changed or removed.
+ */
+void *fake_cart_take_tx(const struct fake_cart *f);
+const char *fake_cart_take_user(const struct fake_cart *f);
+size_t fake_cart_take_n(const struct fake_cart *f);
+const char *fake_cart_take_product(const struct fake_cart *f, size_t i);
+long long fake_cart_take_quantity(const struct fake_cart *f, size_t i);
 
 #endif

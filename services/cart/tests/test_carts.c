@@ -400,6 +400,101 @@ static void test_read_stored_line_of_deleted_product(void **state)
 	assert_int_equal(fx->v.total_cents, 9999);
 }
 
+/* ----------------------------------------------------------------
+ * order.created */
+
+static int ordered(struct fixture *fx, const char *user,
+                   const struct cart_ordered_line *lines, size_t n,
+                   int *changed)
+{
+	*changed = -1; /* must be reset */
+	return carts_on_order_created(&fx->c, (void *)fx, fx->a, user, lines, n,
+	                              changed);
+}
+
+static void test_order_created_invalid(void **state)
+{
+	struct fixture *fx = *state;
+	struct cart_ordered_line ok[] = {{HP, 1}};
+	struct cart_ordered_line bad_id[] = {{HP, 1}, {"not-a-uuid", 1}};
+	struct cart_ordered_line null_id[] = {{NULL, 1}};
+	struct cart_ordered_line zero[] = {{HP, 0}};
+	struct cart_ordered_line negative[] = {{HP, -2}};
+	struct cart_ordered_line huge[] = {{HP, 1000001}};
+	int changed;
+
+	assert_int_equal(ordered(fx, NULL, ok, 1, &changed), SHOP_EINVAL);
+	assert_int_equal(changed, 0);
+	assert_int_equal(ordered(fx, "nobody", ok, 1, &changed), SHOP_EINVAL);
+	assert_int_equal(ordered(fx, U1, bad_id, 2, &changed), SHOP_EINVAL);
+	assert_int_equal(ordered(fx, U1, null_id, 1, &changed), SHOP_EINVAL);
+	assert_int_equal(ordered(fx, U1, zero, 1, &changed), SHOP_EINVAL);
+	assert_int_equal(ordered(fx, U1, negative, 1, &changed), SHOP_EINVAL);
+	assert_int_equal(ordered(fx, U1, huge, 1, &changed), SHOP_EINVAL);
+	/* More than 1000 lines is poison too (before reading them). */
+	assert_int_equal(ordered(fx, U1, ok, 1001, &changed), SHOP_EINVAL);
+	assert_int_equal(changed, 0);
+	assert_int_equal(fake_cart_calls(fx->fake, FAKE_REPO_TAKE_ORDERED), 0);
+}
+
+static void test_order_created_lines_passed(void **state)
+{
+	struct fixture *fx = *state;
+	struct cart_ordered_line lines[] = {
+	        {HP, 2}, {KETTLE, 1}, {RARE, 1000000}};
+	int changed;
+
+	assert_int_equal(add(fx, U1, HP, 3), 0);
+	assert_int_equal(add(fx, U1, KETTLE, 1), 0);
+	assert_int_equal(ordered(fx, U1, lines, 3, &changed), 0);
+	assert_int_equal(fake_cart_calls(fx->fake, FAKE_REPO_TAKE_ORDERED), 1);
+	assert_ptr_equal(fake_cart_take_tx(fx->fake), fx); /* the tx */
+	assert_string_equal(fake_cart_take_user(fx->fake), U1);
+	assert_int_equal(fake_cart_take_n(fx->fake), 3);
+	assert_string_equal(fake_cart_take_product(fx->fake, 0), HP);
+	assert_int_equal(fake_cart_take_quantity(fx->fake, 0), 2);
+	assert_string_equal(fake_cart_take_product(fx->fake, 1), KETTLE);
+	assert_int_equal(fake_cart_take_quantity(fx->fake, 1), 1);
+	assert_string_equal(fake_cart_take_product(fx->fake, 2), RARE);
+	assert_int_equal(fake_cart_take_quantity(fx->fake, 2), 1000000);
+	/* The repository's answer comes back: 1 headphone is left, the
+	 * kettle went. */
+	assert_int_equal(changed, 2);
+	assert_int_equal(fake_cart_quantity(fx->fake, U1, HP), 1);
+	assert_int_equal(fake_cart_quantity(fx->fake, U1, KETTLE), 0);
+	/* No product service call on the way. */
+	assert_int_equal(fake_cart_calls(fx->fake, FAKE_CATALOG_LOOKUP), 2);
+}
+
+static void test_order_created_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	struct cart_ordered_line lines[] = {{HP, 1}};
+	int changed;
+
+	/* No lines: nothing to do, the repository is not asked. */
+	assert_int_equal(ordered(fx, U1, lines, 0, &changed), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(ordered(fx, U1, NULL, 0, &changed), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(fake_cart_calls(fx->fake, FAKE_REPO_TAKE_ORDERED), 0);
+	/* A user without a cart: 0 lines changed. */
+	assert_int_equal(ordered(fx, U2, lines, 1, &changed), 0);
+	assert_int_equal(changed, 0);
+}
+
+static void test_order_created_repo_fails(void **state)
+{
+	struct fixture *fx = *state;
+	struct cart_ordered_line lines[] = {{HP, 1}};
+	int changed;
+
+	assert_int_equal(add(fx, U1, HP, 1), 0);
+	fake_cart_fail_next(fx->fake, FAKE_REPO_TAKE_ORDERED, SHOP_EUNAVAIL);
+	assert_int_equal(ordered(fx, U1, lines, 1, &changed), SHOP_EUNAVAIL);
+	assert_int_equal(fake_cart_quantity(fx->fake, U1, HP), 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -422,6 +517,10 @@ int main(void)
 	        T(test_product_changed_currency),
 	        T(test_clear),
 	        T(test_read_stored_line_of_deleted_product),
+	        T(test_order_created_invalid),
+	        T(test_order_created_lines_passed),
+	        T(test_order_created_nothing),
+	        T(test_order_created_repo_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

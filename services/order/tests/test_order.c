@@ -117,6 +117,33 @@ static void test_request_invalid(void **state)
 	assert_string_equal(e.items[0].message, "is required");
 }
 
+/* The lengths are characters (UTF-8 code points), not bytes. */
+static void test_request_lengths_in_characters(void **state)
+{
+	struct order_request r = good();
+	struct field_errors e;
+	char name[201 * 2 + 1] = "", city[101 * 3 + 1] = "";
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		strcat(name, "\xc3\xa9"); /* U+00E9, 2 bytes */
+	for (int i = 0; i < 100; i++)
+		strcat(city, "\xe2\x82\xac"); /* U+20AC, 3 bytes */
+	r.address.name = name;
+	r.address.city = city;
+	field_errors_init(&e);
+	assert_int_equal(order_request_validate(&r, &e), 0);
+	assert_int_equal(e.n, 0);
+
+	strcat(name, "\xc3\xa9");
+	strcat(city, "\xe2\x82\xac");
+	field_errors_init(&e);
+	assert_int_equal(order_request_validate(&r, &e), SHOP_EINVAL);
+	assert_int_equal(e.n, 2);
+	assert_true(field_errors_has(&e, "shipping_address.name"));
+	assert_true(field_errors_has(&e, "shipping_address.city"));
+}
+
 static void test_idempotency_key(void **state)
 {
 	char k[257];
@@ -158,6 +185,7 @@ int main(void)
 	        cmocka_unit_test(test_tokens),
 	        cmocka_unit_test(test_request_valid),
 	        cmocka_unit_test(test_request_invalid),
+	        cmocka_unit_test(test_request_lengths_in_characters),
 	        cmocka_unit_test(test_idempotency_key),
 	        cmocka_unit_test(test_total),
 	};

@@ -51,7 +51,8 @@ bool order_payment_token_known(const char *token)
 }
 
 /* Characters of s that are not spaces; -1 when s holds a control
- * character (CR, LF, TAB, DEL, ...). */
+ * character (CR, LF, TAB, DEL, ...). *len: s's length in characters
+ * (UTF-8 code points, as the JSON parser checked them), not bytes. */
 static long visible_length(const char *s, size_t *len)
 {
 	long visible = 0;
@@ -60,6 +61,8 @@ static long visible_length(const char *s, size_t *len)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return -1;
+		if ((*p & 0xc0) == 0x80)
+			continue; /* a continuation byte */
 		if (*p != ' ')
 			visible++;
 		(*len)++;
