@@ -64,7 +64,7 @@ static void place_order(struct http_request *req)
 	struct order_caller who;
 	struct order_request r;
 	struct field_errors errs;
-	struct stock_conflict cf;
+	struct stock_conflict cf = {0};
 	struct order o;
 	const char *key = http_header(req, "Idempotency-Key");
 	char *fingerprint = NULL;
