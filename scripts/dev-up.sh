@@ -69,6 +69,7 @@ The shop runs.
   cart (direct)        http://localhost:$CART_PORT/health   (the cart itself: /api/cart through the gateway, with a token)
   order (direct)       http://localhost:$ORDER_PORT/health  (orders: /api/orders through the gateway, with a token)
   payment (direct)     http://localhost:$PAYMENT_PORT/health  (payments: /api/payments through the gateway, with a token)
+  email (direct)       http://localhost:$EMAIL_PORT/health  (sent mail: /api/emails through the gateway, with a token)
   log in               curl -s -X POST http://localhost:$GATEWAY_PORT/api/auth/login -H 'Content-Type: application/json' \\
                          -d '{"email":"paintest@example.com","password":"password123"}' | jq
                        (dev accounts: paintest@example.com / password123, admin@example.com / admin12345)

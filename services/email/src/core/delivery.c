@@ -39,7 +39,8 @@ int delivery_run_once(const struct delivery *d, struct email_queue q,
 	                            raw, len, why, cap);
 	free(raw);
 	if (rc == 0) {
-		rc = q.ops->finish(q.self, m.id, m.attempt, NULL, EMAIL_SENT, 0);
+		rc = q.ops->finish(q.self, m.id, m.attempt, NULL, EMAIL_SENT,
+		                   0);
 		if (rc == 0)
 			*outcome = DELIVERY_SENT;
 		return rc;

@@ -23,7 +23,7 @@ struct delivery {
 	struct email_clock clock;
 	const struct email_sender *from; /* borrowed */
 	int max_attempts;                /* >= 1 */
-	int lease_ms; /* > the transport's total timeout */
+	int lease_ms;                    /* > the transport's total timeout */
 };
 
 enum delivery_outcome {

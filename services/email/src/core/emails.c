@@ -3,8 +3,8 @@
 #include "shop/error.h"
 
 int emails_list(const struct email_reader *r, struct arena *a,
-                const struct email_viewer *who, const char *order_id,
-                long page, long page_size, struct field_errors *errs,
+                const struct email_viewer *who, const char *order_id, long page,
+                long page_size, struct field_errors *errs,
                 struct email_page *out)
 {
 	struct email_filter f = {

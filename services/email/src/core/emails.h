@@ -26,8 +26,8 @@ struct email_viewer {
  * for a non-admin whose subject is not a user id; or the reader's error.
  */
 int emails_list(const struct email_reader *r, struct arena *a,
-                const struct email_viewer *who, const char *order_id,
-                long page, long page_size, struct field_errors *errs,
+                const struct email_viewer *who, const char *order_id, long page,
+                long page_size, struct field_errors *errs,
                 struct email_page *out);
 
 #endif

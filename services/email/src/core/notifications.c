@@ -13,9 +13,8 @@ void notifications_init(struct notifications *n, struct email_store store,
 }
 
 int notifications_handle(const struct notifications *n, void *tx,
-                         const char *event_id,
-                         const struct email_event_data *d, bool *stored,
-                         char *why, size_t cap)
+                         const char *event_id, const struct email_event_data *d,
+                         bool *stored, char *why, size_t cap)
 {
 	struct email_content content = {0};
 	char message_id[EMAIL_MESSAGE_ID_MAX + 1];

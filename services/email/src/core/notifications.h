@@ -29,8 +29,7 @@ void notifications_init(struct notifications *n, struct email_store store,
  * never be mailed (poison); SHOP_ENOMEM; or the store's error.
  */
 int notifications_handle(const struct notifications *n, void *tx,
-                         const char *event_id,
-                         const struct email_event_data *d, bool *stored,
-                         char *why, size_t cap);
+                         const char *event_id, const struct email_event_data *d,
+                         bool *stored, char *why, size_t cap);
 
 #endif

@@ -104,8 +104,8 @@ bool email_domain_ok(const char *s)
 	if (!s)
 		return false;
 	n = strlen(s);
-	if (n < 1 || n > 253 || s[0] == '.' || s[0] == '-' ||
-	    s[n - 1] == '.' || s[n - 1] == '-')
+	if (n < 1 || n > 253 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' ||
+	    s[n - 1] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -128,8 +128,7 @@ int email_message_id(const char *event_id, enum email_kind kind,
 		char c = event_id[i];
 		id[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
 	}
-	n = snprintf(out, cap, "<%s.%s@%s>", id, email_kind_name(kind),
-	             domain);
+	n = snprintf(out, cap, "<%s.%s@%s>", id, email_kind_name(kind), domain);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
@@ -153,8 +152,8 @@ enum email_status email_after_failure(int attempts, int max_attempts,
 
 /* ---- validation ---- */
 
-__attribute__((format(printf, 3, 4))) static int
-refuse(char *why, size_t cap, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t cap,
+                                                        const char *fmt, ...)
 {
 	va_list ap;
 
@@ -164,8 +163,8 @@ refuse(char *why, size_t cap, const char *fmt, ...)
 	return -1;
 }
 
-static int check_text(const char *s, size_t max, const char *field,
-                      char *why, size_t cap)
+static int check_text(const char *s, size_t max, const char *field, char *why,
+                      size_t cap)
 {
 	if (!s || !*s)
 		return refuse(why, cap, "'%s' must be a non-empty string",
@@ -186,8 +185,7 @@ static int check_currency(const char *s, char *why, size_t cap)
 	return 0;
 }
 
-static int check_lines(const struct email_event_data *d, char *why,
-                       size_t cap)
+static int check_lines(const struct email_event_data *d, char *why, size_t cap)
 {
 	char field[48];
 
@@ -208,16 +206,18 @@ static int check_lines(const struct email_event_data *d, char *why,
 		if (check_text(l->name, EMAIL_NAME_MAX, field, why, cap))
 			return -1;
 		if (l->quantity < 1 || l->quantity > EMAIL_QTY_MAX)
-			return refuse(why, cap,
-			              "'items[%zu].quantity' must be an integer "
-			              "from 1 to %lld",
-			              i, EMAIL_QTY_MAX);
+			return refuse(
+			        why, cap,
+			        "'items[%zu].quantity' must be an integer "
+			        "from 1 to %lld",
+			        i, EMAIL_QTY_MAX);
 		if (l->unit_price_cents < 0 ||
 		    l->unit_price_cents > EMAIL_CENTS_MAX)
-			return refuse(why, cap,
-			              "'items[%zu].unit_price_cents' must be an "
-			              "integer from 0 to %lld",
-			              i, EMAIL_CENTS_MAX);
+			return refuse(
+			        why, cap,
+			        "'items[%zu].unit_price_cents' must be an "
+			        "integer from 0 to %lld",
+			        i, EMAIL_CENTS_MAX);
 	}
 	return 0;
 }
@@ -225,7 +225,8 @@ static int check_lines(const struct email_event_data *d, char *why,
 int email_event_validate(const struct email_event_data *d, char *why,
                          size_t cap)
 {
-	const char *to_field = d->kind == EMAIL_WELCOME ? "email" : "user_email";
+	const char *to_field =
+	        d->kind == EMAIL_WELCOME ? "email" : "user_email";
 
 	if (!email_uuid_ok(d->user_id))
 		return refuse(why, cap, "'user_id' must be a UUID");

@@ -21,8 +21,8 @@
 #define EMAIL_QTY_MAX     1000000LL
 /* A unit price of at most 10^12 cents times at most 10^6 units is a line
  * total that fits in a long long; the total may be up to 10^18. */
-#define EMAIL_CENTS_MAX   1000000000000LL
-#define EMAIL_TOTAL_MAX   1000000000000000000LL
+#define EMAIL_CENTS_MAX 1000000000000LL
+#define EMAIL_TOTAL_MAX 1000000000000000000LL
 #define EMAIL_MESSAGE_ID_MAX                                                   \
 	(1 + 36 + 1 + 16 + 1 + 253 + 1) /* "<" id "." kind "@" domain ">" */
 

@@ -8,12 +8,14 @@
 #include "message.h"
 #include "textbuf.h"
 
-/* Source bytes per encoded word: 45 bytes are 60 base64 characters, and
- * with "=?UTF-8?B?" and "?=" a folded line stays under 78. */
-#define WORD_BYTES  45
-#define QP_LINE_MAX 76
+/* A header line's limit (RFC 5322 "SHOULD"), and what an encoded word
+ * adds to its base64: "=?UTF-8?B?" and "?=". */
+#define HEADER_LINE_MAX 78
+#define WORD_OVERHEAD   12
+#define WORD_BYTES_MAX  48
+#define QP_LINE_MAX     76
 
-void email_rfc5322_date(time_t t, char out[32])
+void email_rfc5322_date(time_t t, char out[40])
 {
 	static const char days[][4] = {"Sun", "Mon", "Tue", "Wed",
 	                               "Thu", "Fri", "Sat"};
@@ -23,10 +25,10 @@ void email_rfc5322_date(time_t t, char out[32])
 	struct tm tm;
 
 	if (!gmtime_r(&t, &tm)) {
-		snprintf(out, 32, "Thu, 01 Jan 1970 00:00:00 +0000");
+		snprintf(out, 40, "Thu, 01 Jan 1970 00:00:00 +0000");
 		return;
 	}
-	snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000",
 	         days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
 	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
@@ -122,19 +124,27 @@ static bool plain_ascii(const char *s)
 	return true;
 }
 
-/* Appends s as encoded words of at most WORD_BYTES bytes each, never
- * splitting a UTF-8 sequence, folded with CRLF SP between words; control
- * characters become spaces first. */
-static void encoded_words(struct textbuf *b, const char *s)
+/* Appends s as encoded words, never splitting a UTF-8 sequence, folded
+ * with CRLF SP between words so that each line (the first starting at
+ * column col) stays within HEADER_LINE_MAX; control characters become
+ * spaces first. */
+static void encoded_words(struct textbuf *b, const char *s, size_t col)
 {
 	size_t n = strlen(s), i = 0;
-	unsigned char chunk[WORD_BYTES];
+	unsigned char chunk[WORD_BYTES_MAX];
 
 	while (i < n) {
-		size_t k = n - i < WORD_BYTES ? n - i : WORD_BYTES;
+		size_t room =
+		        col + WORD_OVERHEAD + 4 < HEADER_LINE_MAX
+		                ? (HEADER_LINE_MAX - col - WORD_OVERHEAD) / 4 *
+		                          3
+		                : 3;
+		size_t max = room < WORD_BYTES_MAX ? room : WORD_BYTES_MAX;
+		size_t k = n - i < max ? n - i : max;
 
 		if (i + k < n)
-			while (k > 1 && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+			while (k > 1 &&
+			       ((unsigned char)s[i + k] & 0xc0) == 0x80)
 				k--;
 		for (size_t j = 0; j < k; j++) {
 			unsigned char c = (unsigned char)s[i + j];
@@ -146,6 +156,7 @@ static void encoded_words(struct textbuf *b, const char *s)
 		base64(b, chunk, k);
 		textbuf_puts(b, "?=");
 		i += k;
+		col = 1;
 	}
 }
 
@@ -154,10 +165,10 @@ static void encoded_words(struct textbuf *b, const char *s)
 static void header_text(struct textbuf *b, const char *name, const char *v)
 {
 	textbuf_printf(b, "%s: ", name);
-	if (plain_ascii(v) && strlen(v) + strlen(name) + 2 <= 78)
+	if (plain_ascii(v) && strlen(v) + strlen(name) + 2 <= HEADER_LINE_MAX)
 		textbuf_puts(b, v);
 	else
-		encoded_words(b, v);
+		encoded_words(b, v, strlen(name) + 2);
 	textbuf_puts(b, "\r\n");
 }
 
@@ -183,7 +194,7 @@ static void header_from(struct textbuf *b, const struct email_sender *f)
 		else if (plain_ascii(f->name))
 			textbuf_printf(b, "\"%s\"", f->name); /* no " or \ */
 		else
-			encoded_words(b, f->name);
+			encoded_words(b, f->name, 6);
 		textbuf_printf(b, " <%s>\r\n", f->address);
 	} else {
 		textbuf_printf(b, "%s\r\n", f->address);
@@ -248,7 +259,7 @@ static void qp_body(struct textbuf *b, const char *text)
 int email_mime_build(const struct email_mime *m, char **out, size_t *len)
 {
 	struct textbuf b;
-	char date[32];
+	char date[40];
 	char *s;
 
 	email_rfc5322_date(m->date, date);

@@ -43,7 +43,7 @@ struct email_mime {
 int email_mime_build(const struct email_mime *m, char **out, size_t *len);
 
 /* Writes t as an RFC 5322 date in UTC ("Thu, 03 Dec 2026 11:54:21 +0000")
- * into out[32]. */
-void email_rfc5322_date(time_t t, char out[32]);
+ * into out[40]. */
+void email_rfc5322_date(time_t t, char out[40]);
 
 #endif
