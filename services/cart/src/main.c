@@ -37,6 +37,7 @@ struct cart_config {
 	const char *redis_url;
 	const char *amqp_url;
 	long consumer_prefetch;
+	long consumers;
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;
@@ -68,6 +69,7 @@ static int read_config(struct cart_config *c)
 	                              &c->amqp_url);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
 	                   &c->consumer_prefetch);
+	bad |= config_long("CONSUMERS", 4, 1, ORDER_CREATED_MAX, &c->consumers);
 	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
 	                            ".state/dev/secrets/jwt_public.pem",
 	                            &c->jwt_public_key_file);
@@ -184,9 +186,9 @@ int main(void)
 	        .conninfo = cfg.database_url,
 	        .name = "cart_db",
 	        .application_name = "cart",
-	        /* One more for the consumer's worker (consumer.h). */
+	        /* One more for each consumer's worker (consumer.h). */
 	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size
-	                                     : threads + 1,
+	                                     : threads + (int)cfg.consumers,
 	        .statement_timeout_ms = 5000,
 	};
 	if (db_pool_new(&dbo, &db) < 0)
@@ -233,7 +235,8 @@ int main(void)
 
 	carts_init(&carts, repo, catalog);
 	if (order_created_start(cfg.amqp_url, db, &carts,
-	                        (int)cfg.consumer_prefetch, &orders) < 0)
+	                        (int)cfg.consumer_prefetch, (int)cfg.consumers,
+	                        &orders) < 0)
 		goto out;
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
 	/* Revoked tokens in memory: no Redis round trip per request. */

@@ -50,6 +50,7 @@ struct order_config {
 	const char *redis_url;
 	const char *amqp_url;
 	long consumer_prefetch;
+	long consumers;
 	const char *jwt_public_key_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;
@@ -98,6 +99,8 @@ static int read_config(struct order_config *c)
 	                              &c->amqp_url);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
 	                   &c->consumer_prefetch);
+	bad |= config_long("CONSUMERS", 4, 1, PAYMENT_RESULTS_MAX,
+	                   &c->consumers);
 	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
 	                            ".state/dev/secrets/jwt_public.pem",
 	                            &c->jwt_public_key_file);
@@ -231,9 +234,9 @@ int main(void)
 	        .conninfo = cfg.database_url,
 	        .name = "order_db",
 	        .application_name = "order",
-	        /* One more for the consumer's worker (consumer.h). */
+	        /* One more for each consumer's worker (consumer.h). */
 	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size
-	                                     : threads + 1,
+	                                     : threads + (int)cfg.consumers,
 	        .statement_timeout_ms = 5000,
 	};
 	if (db_pool_new(&dbo, &db) < 0)
@@ -282,7 +285,8 @@ int main(void)
 	if (outbox_relay_start(&oo, &relay) < 0)
 		goto out;
 	if (payment_results_start(cfg.amqp_url, db, &orders,
-	                          (int)cfg.consumer_prefetch, &results) < 0)
+	                          (int)cfg.consumer_prefetch,
+	                          (int)cfg.consumers, &results) < 0)
 		goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};

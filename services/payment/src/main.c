@@ -34,6 +34,9 @@
 
 #define QUEUE "payment.order-created"
 
+/* Consumers of payment.order-created at most (CONSUMERS). */
+#define MAX_CONSUMERS 16
+
 struct payment_config {
 	struct http_env http;
 	const char *database_url;
@@ -45,6 +48,7 @@ struct payment_config {
 	const char *jwt_issuer;
 	const char *jwt_audience;
 	long consumer_prefetch;
+	long consumers;
 	long amount_limit_cents;
 	long latency_ms;
 };
@@ -75,6 +79,7 @@ static int read_config(struct payment_config *c)
 	bad |= config_required_string("JWT_AUDIENCE", "shop", &c->jwt_audience);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
 	                   &c->consumer_prefetch);
+	bad |= config_long("CONSUMERS", 4, 1, MAX_CONSUMERS, &c->consumers);
 	bad |= config_long("PAYMENT_AMOUNT_LIMIT_CENTS", 1000000, 0,
 	                   1000000000000L, &c->amount_limit_cents);
 	bad |= config_long("PAYMENT_LATENCY_MS", 0, 0, 60000, &c->latency_ms);
@@ -85,7 +90,8 @@ struct readiness {
 	struct db_pool *db;
 	struct redis_pool *redis;
 	struct outbox_relay *relay;
-	struct consumer *consumer;
+	struct consumer **consumers;
+	int nconsumers;
 };
 
 /*
@@ -99,7 +105,10 @@ static int check_ready(void *ctx, json_t *checks)
 	struct readiness *r = ctx;
 	int db = db_pool_ping(r->db);
 	int redis = redis_ping(r->redis);
-	bool consuming = consumer_connected(r->consumer);
+	bool consuming = true;
+
+	for (int i = 0; i < r->nconsumers; i++)
+		consuming = consuming && consumer_connected(r->consumers[i]);
 	bool relaying = outbox_relay_connected(r->relay);
 	const char *broker = consuming && relaying ? "ok"
 	                     : consuming ? "outbox relay not connected"
@@ -124,7 +133,8 @@ int main(void)
 	struct redis_pool *redis = NULL;
 	struct jwt_verifier *jwt = NULL;
 	struct outbox_relay *relay = NULL;
-	struct consumer *consumer = NULL;
+	struct consumer *consumers[MAX_CONSUMERS] = {0};
+	int nconsumers = 0;
 	struct payment_repo repo = {0};
 	struct payment_processor processor = {0};
 	struct http_server *server = NULL;
@@ -164,7 +174,7 @@ int main(void)
 	    consumer_migrate(cfg.database_url, "payment") < 0)
 		goto out;
 
-	/* One connection per HTTP thread, plus the one the consumer's
+	/* One connection per HTTP thread, plus the one each consumer's
 	 * worker holds for the length of each event (shop/consumer.h). */
 	struct db_pool_options dbo = {
 	        .conninfo = cfg.database_url,
@@ -172,7 +182,7 @@ int main(void)
 	        .application_name = "payment",
 	        .size = (cfg.db_pool_size > 0 ? (int)cfg.db_pool_size
 	                                      : threads) +
-	                1,
+	                (int)cfg.consumers,
 	        .statement_timeout_ms = 5000,
 	};
 	if (db_pool_new(&dbo, &db) < 0)
@@ -223,15 +233,21 @@ int main(void)
 	        .prefetch = (int)cfg.consumer_prefetch,
 	        .shutdown_timeout_ms = 3000,
 	};
-	if (consumer_start(&co, &consumer) < 0)
-		goto out;
+	/* Competing consumers of the one queue: each handles one event at a
+	 * time, so several let charges (and their commits) overlap. */
+	for (; nconsumers < (int)cfg.consumers; nconsumers++)
+		if (consumer_start(&co, &consumers[nconsumers]) < 0)
+			goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
 	/* Revoked tokens in memory: no Redis round trip per request. */
 	if (auth_revocation_start(&auth) < 0)
 		slog_warn("revoked tokens are checked in Redis per request");
-	ready = (struct readiness){
-	        .db = db, .redis = redis, .relay = relay, .consumer = consumer};
+	ready = (struct readiness){.db = db,
+	                           .redis = redis,
+	                           .relay = relay,
+	                           .consumers = consumers,
+	                           .nconsumers = nconsumers};
 	struct http_server_config hc = {
 	        .service = "payment",
 	        .routes = payment_routes,
@@ -261,7 +277,8 @@ int main(void)
 out:
 	http_server_free(server, 0);
 	auth_revocation_stop(&auth);
-	consumer_free(consumer);
+	while (nconsumers > 0)
+		consumer_free(consumers[--nconsumers]);
 	outbox_relay_free(relay);
 	jwt_verifier_free(jwt);
 	redis_pool_free(redis);

@@ -41,6 +41,7 @@ struct product_config {
 	long reservation_hold_s;
 	long reservation_sweep_s;
 	long consumer_prefetch;
+	long consumers;
 	long cache_ttl_s;
 	long cache_local_ttl_s;
 	const char *jwt_public_key_file;
@@ -74,6 +75,7 @@ static int read_config(struct product_config *c)
 	                   &c->reservation_sweep_s);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
 	                   &c->consumer_prefetch);
+	bad |= config_long("CONSUMERS", 4, 1, ORDER_RESULTS_MAX, &c->consumers);
 	bad |= config_long("CACHE_TTL_S", 300, 1, 86400, &c->cache_ttl_s);
 	bad |= config_long("CACHE_LOCAL_TTL_S", 30, 0, 3600,
 	                   &c->cache_local_ttl_s);
@@ -157,9 +159,9 @@ int main(void)
 	        .conninfo = cfg.database_url,
 	        .name = "product_db",
 	        .application_name = "product",
-	        /* One more for the consumer's worker (consumer.h). */
+	        /* One more for each consumer's worker (consumer.h). */
 	        .size = cfg.db_pool_size > 0 ? (int)cfg.db_pool_size
-	                                     : threads + 1,
+	                                     : threads + (int)cfg.consumers,
 	        .statement_timeout_ms = 5000,
 	};
 	if (db_pool_new(&dbo, &db) < 0)
@@ -204,6 +206,7 @@ int main(void)
 	        .pool = db,
 	        .rs = &reservations,
 	        .prefetch = (int)cfg.consumer_prefetch,
+	        .consumers = (int)cfg.consumers,
 	        .sweep_interval_s = (int)cfg.reservation_sweep_s,
 	};
 	if (order_results_start(&oro, &results) < 0)

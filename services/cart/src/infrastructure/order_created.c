@@ -7,15 +7,21 @@
 #include "shop/error.h"
 #include "shop/log.h"
 
-struct order_created {
+/* One consumer of the queue, with its worker's arena. */
+struct slot {
 	struct carts *carts;
 	struct consumer *consumer;
-	struct arena *arena; /* the worker's; reset for each event */
+	struct arena *arena; /* reset for each event */
+};
+
+struct order_created {
+	struct slot slots[ORDER_CREATED_MAX];
+	int n;
 };
 
 static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 {
-	struct order_created *o = arg;
+	struct slot *o = arg;
 	json_t *items = json_object_get(ev->data, "items"), *it;
 	const char *user =
 	        json_string_value(json_object_get(ev->data, "user_id"));
@@ -56,33 +62,38 @@ poison:
 }
 
 int order_created_start(const char *amqp_url, struct db_pool *pool,
-                        struct carts *carts, int prefetch,
+                        struct carts *carts, int prefetch, int n,
                         struct order_created **out)
 {
-	struct order_created *o = calloc(1, sizeof(*o));
-	int rc;
+	struct order_created *o;
+	int rc = 0;
 
 	*out = NULL;
-	if (!o || !(o->arena = arena_new(0))) {
-		free(o);
+	if (n < 1 || n > ORDER_CREATED_MAX)
+		return SHOP_EINVAL;
+	o = calloc(1, sizeof(*o));
+	if (!o)
 		return SHOP_ENOMEM;
-	}
-	o->carts = carts;
-	struct consumer_options co = {
-	        .service = "cart",
-	        .amqp_url = amqp_url,
-	        .queue = amqp_topology_queue("cart.order-created"),
-	        .pool = pool,
-	        .handle = handle,
-	        .arg = o,
-	        .prefetch = prefetch,
-	        .shutdown_timeout_ms = 3000,
-	};
-	rc = consumer_start(&co, &o->consumer);
-	if (rc) {
-		arena_free(o->arena);
-		free(o);
-		return rc;
+	for (; o->n < n; o->n++) {
+		struct slot *s = &o->slots[o->n];
+		struct consumer_options co = {
+		        .service = "cart",
+		        .amqp_url = amqp_url,
+		        .queue = amqp_topology_queue("cart.order-created"),
+		        .pool = pool,
+		        .handle = handle,
+		        .arg = s,
+		        .prefetch = prefetch,
+		        .shutdown_timeout_ms = 3000,
+		};
+		s->carts = carts;
+		s->arena = arena_new(0);
+		rc = s->arena ? consumer_start(&co, &s->consumer) : SHOP_ENOMEM;
+		if (rc) {
+			arena_free(s->arena);
+			order_created_free(o);
+			return rc;
+		}
 	}
 	*out = o;
 	return 0;
@@ -90,14 +101,22 @@ int order_created_start(const char *amqp_url, struct db_pool *pool,
 
 bool order_created_connected(const struct order_created *o)
 {
-	return o && consumer_connected(o->consumer);
+	if (!o)
+		return false;
+	for (int i = 0; i < o->n; i++)
+		if (!consumer_connected(o->slots[i].consumer))
+			return false;
+	return true;
 }
 
 void order_created_free(struct order_created *o)
 {
 	if (!o)
 		return;
-	consumer_free(o->consumer);
-	arena_free(o->arena);
+	while (o->n > 0) {
+		struct slot *s = &o->slots[--o->n];
+		consumer_free(s->consumer);
+		arena_free(s->arena);
+	}
 	free(o);
 }

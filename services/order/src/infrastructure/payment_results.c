@@ -9,15 +9,21 @@
 #include "shop/log.h"
 #include "shop/util.h"
 
-struct payment_results {
+/* One consumer of the queue, with its worker's arena. */
+struct slot {
 	struct orders *orders;
 	struct consumer *consumer;
-	struct arena *arena; /* the worker's; reset for each event */
+	struct arena *arena; /* reset for each event */
+};
+
+struct payment_results {
+	struct slot slots[PAYMENT_RESULTS_MAX];
+	int n;
 };
 
 static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 {
-	struct payment_results *p = arg;
+	struct slot *p = arg;
 	json_t *d = ev->data;
 	struct order_trace t = {ev->correlation_id, ev->traceparent};
 	struct payment_result r = {
@@ -42,33 +48,38 @@ static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 }
 
 int payment_results_start(const char *amqp_url, struct db_pool *pool,
-                          struct orders *orders, int prefetch,
+                          struct orders *orders, int prefetch, int n,
                           struct payment_results **out)
 {
-	struct payment_results *p = calloc(1, sizeof(*p));
-	int rc;
+	struct payment_results *p;
+	int rc = 0;
 
 	*out = NULL;
-	if (!p || !(p->arena = arena_new(0))) {
-		free(p);
+	if (n < 1 || n > PAYMENT_RESULTS_MAX)
+		return SHOP_EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
 		return SHOP_ENOMEM;
-	}
-	p->orders = orders;
-	struct consumer_options co = {
-	        .service = "order",
-	        .amqp_url = amqp_url,
-	        .queue = amqp_topology_queue("order.payment-results"),
-	        .pool = pool,
-	        .handle = handle,
-	        .arg = p,
-	        .prefetch = prefetch,
-	        .shutdown_timeout_ms = 3000,
-	};
-	rc = consumer_start(&co, &p->consumer);
-	if (rc) {
-		arena_free(p->arena);
-		free(p);
-		return rc;
+	for (; p->n < n; p->n++) {
+		struct slot *s = &p->slots[p->n];
+		struct consumer_options co = {
+		        .service = "order",
+		        .amqp_url = amqp_url,
+		        .queue = amqp_topology_queue("order.payment-results"),
+		        .pool = pool,
+		        .handle = handle,
+		        .arg = s,
+		        .prefetch = prefetch,
+		        .shutdown_timeout_ms = 3000,
+		};
+		s->orders = orders;
+		s->arena = arena_new(0);
+		rc = s->arena ? consumer_start(&co, &s->consumer) : SHOP_ENOMEM;
+		if (rc) {
+			arena_free(s->arena);
+			payment_results_free(p);
+			return rc;
+		}
 	}
 	*out = p;
 	return 0;
@@ -76,15 +87,23 @@ int payment_results_start(const char *amqp_url, struct db_pool *pool,
 
 bool payment_results_connected(const struct payment_results *p)
 {
-	return p && consumer_connected(p->consumer);
+	if (!p)
+		return false;
+	for (int i = 0; i < p->n; i++)
+		if (!consumer_connected(p->slots[i].consumer))
+			return false;
+	return true;
 }
 
 void payment_results_free(struct payment_results *p)
 {
 	if (!p)
 		return;
-	consumer_free(p->consumer);
-	arena_free(p->arena);
+	while (p->n > 0) {
+		struct slot *s = &p->slots[--p->n];
+		consumer_free(s->consumer);
+		arena_free(s->arena);
+	}
 	free(p);
 }
 

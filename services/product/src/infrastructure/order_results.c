@@ -14,12 +14,19 @@
 /* Holds released per sweep statement; a full batch is followed at once. */
 #define SWEEP_BATCH 500
 
-struct order_results {
+/* One consumer of the queue, with its worker's state. */
+struct slot {
 	struct reservations *rs;
 	struct consumer *consumer;
-	/* The consumer worker's: reset for each event. */
+	/* Reset for each event. */
 	struct arena *arena;
 	struct product_list changed;
+};
+
+struct order_results {
+	struct reservations *rs;
+	struct slot slots[ORDER_RESULTS_MAX];
+	int n;
 
 	pthread_t sweeper;
 	bool sweeping;
@@ -32,7 +39,7 @@ struct order_results {
 
 static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 {
-	struct order_results *o = arg;
+	struct slot *o = arg;
 	json_t *id = json_object_get(ev->data, "order_id");
 	int rc;
 
@@ -50,7 +57,7 @@ static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 
 static void committed(void *arg, const struct consumer_event *ev)
 {
-	struct order_results *o = arg;
+	struct slot *o = arg;
 
 	(void)ev;
 	reservations_refresh(o->rs, &o->changed);
@@ -113,9 +120,11 @@ int order_results_start(const struct order_results_options *opt,
 	int rc;
 
 	*out = NULL;
-	if (!o || !(o->arena = arena_new(0))) {
-		free(o);
+	if (!o)
 		return SHOP_ENOMEM;
+	if (opt->consumers < 1 || opt->consumers > ORDER_RESULTS_MAX) {
+		free(o);
+		return SHOP_EINVAL;
 	}
 	o->rs = opt->rs;
 	o->sweep_interval_s = opt->sweep_interval_s;
@@ -126,20 +135,27 @@ int order_results_start(const struct order_results_options *opt,
 	        "Reserved product lines released because their hold expired",
 	        NULL);
 
-	struct consumer_options co = {
-	        .service = "product",
-	        .amqp_url = opt->amqp_url,
-	        .queue = amqp_topology_queue("product.order-results"),
-	        .pool = opt->pool,
-	        .handle = handle,
-	        .committed = committed,
-	        .arg = o,
-	        .prefetch = opt->prefetch,
-	        .shutdown_timeout_ms = 3000,
-	};
-	rc = consumer_start(&co, &o->consumer);
-	if (rc)
-		goto fail;
+	for (; o->n < opt->consumers; o->n++) {
+		struct slot *s = &o->slots[o->n];
+		struct consumer_options co = {
+		        .service = "product",
+		        .amqp_url = opt->amqp_url,
+		        .queue = amqp_topology_queue("product.order-results"),
+		        .pool = opt->pool,
+		        .handle = handle,
+		        .committed = committed,
+		        .arg = s,
+		        .prefetch = opt->prefetch,
+		        .shutdown_timeout_ms = 3000,
+		};
+		s->rs = opt->rs;
+		s->arena = arena_new(0);
+		rc = s->arena ? consumer_start(&co, &s->consumer) : SHOP_ENOMEM;
+		if (rc) {
+			arena_free(s->arena);
+			goto fail;
+		}
+	}
 	if (o->sweep_interval_s > 0) {
 		if (pthread_create(&o->sweeper, NULL, sweep_main, o)) {
 			slog_error("cannot start the reservation sweeper");
@@ -157,7 +173,12 @@ fail:
 
 bool order_results_connected(const struct order_results *o)
 {
-	return o && consumer_connected(o->consumer);
+	if (!o)
+		return false;
+	for (int i = 0; i < o->n; i++)
+		if (!consumer_connected(o->slots[i].consumer))
+			return false;
+	return true;
 }
 
 void order_results_free(struct order_results *o)
@@ -171,9 +192,12 @@ void order_results_free(struct order_results *o)
 		pthread_mutex_unlock(&o->lock);
 		pthread_join(o->sweeper, NULL);
 	}
-	consumer_free(o->consumer);
+	while (o->n > 0) {
+		struct slot *s = &o->slots[--o->n];
+		consumer_free(s->consumer);
+		arena_free(s->arena);
+	}
 	pthread_cond_destroy(&o->cond);
 	pthread_mutex_destroy(&o->lock);
-	arena_free(o->arena);
 	free(o);
 }

@@ -13,6 +13,8 @@
  *     interval_s seconds (any replica may run one: expired holds are taken
  *     with SKIP LOCKED).
  */
+#define ORDER_RESULTS_MAX 16
+
 struct order_results;
 
 struct order_results_options {
@@ -20,7 +22,11 @@ struct order_results_options {
 	struct db_pool *pool;    /* borrowed */
 	struct reservations *rs; /* borrowed */
 	int prefetch;            /* 0: the consumer's default */
-	int sweep_interval_s;    /* 0: no sweeper */
+	/* Competing consumers of the queue, 1 to ORDER_RESULTS_MAX: each
+	 * handles one event at a time; the reservation's row lock
+	 * serializes two outcomes of one order. */
+	int consumers;
+	int sweep_interval_s; /* 0: no sweeper */
 };
 
 /* Starts both. Returns 0 and *out, or an error of consumer_start() (or
@@ -28,7 +34,7 @@ struct order_results_options {
 int order_results_start(const struct order_results_options *opt,
                         struct order_results **out);
 
-/* For /ready. */
+/* For /ready: every consumer connected. */
 bool order_results_connected(const struct order_results *o);
 
 /* Stops the sweeper and the consumer. Accepts NULL. */
