@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "shop/consumer.h"
+#include "shop/arena.h"
 
 #include "shop/amqp.h"
 #include "shop/db.h"
@@ -65,6 +66,7 @@ struct consumer_job {
 	struct consumer_event ev;
 	uint64_t generation; /* of the connection it came on */
 	atomic_bool cancelled;
+	void *data; /* consumer_event_set_data() */
 	/* Set by the worker before it hands the job back. */
 	enum job_outcome outcome;
 	int attempts; /* failed ones */
@@ -95,6 +97,7 @@ struct consumer {
 	consumer_committed_fn committed;
 	void *arg;
 	int prefetch, heartbeat_s, shutdown_ms, retention_s;
+	struct arena *arena; /* the worker's: ev->arena */
 
 	pthread_t thread, worker;
 	bool thread_started, worker_started;
@@ -227,6 +230,9 @@ static int attempt(struct consumer *c, struct consumer_job *job, char *why,
 		rc = rc == SHOP_EINVAL ? SHOP_ERR : rc;
 		goto release;
 	}
+	arena_reset(c->arena);
+	job->ev.arena = c->arena;
+	job->data = NULL;
 	rc = c->handle(c->arg, conn, ev);
 	if (rc > 0)
 		BUG("the handler of queue '%s' returned %d: 0 or an error "
@@ -819,6 +825,7 @@ static void consumer_release(struct consumer *c)
 		close(c->wake[1]);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
+	arena_free(c->arena);
 	free(c->service);
 	free(c->amqp_url);
 	free(c->conn_name);
@@ -925,6 +932,11 @@ int consumer_start(const struct consumer_options *opt, struct consumer **out)
 	rc = copy_options(c, opt);
 	if (rc)
 		goto fail;
+	c->arena = arena_new(0);
+	if (!c->arena) {
+		rc = SHOP_ENOMEM;
+		goto fail;
+	}
 	rc = amqp_url_check(opt->amqp_url, c->broker, sizeof(c->broker));
 	if (rc) {
 		if (rc == SHOP_EINVAL)
@@ -1000,4 +1012,64 @@ void consumer_free(struct consumer *c)
 	nudge_worker(c);
 	pthread_join(c->thread, NULL);
 	consumer_release(c);
+}
+
+void consumer_event_set_data(const struct consumer_event *ev, void *data)
+{
+	if (ev && ev->job_)
+		ev->job_->data = data;
+}
+
+void *consumer_event_data(const struct consumer_event *ev)
+{
+	return ev && ev->job_ ? ev->job_->data : NULL;
+}
+
+/* ---- groups ---- */
+
+struct consumer_group {
+	int n;
+	struct consumer *c[CONSUMER_GROUP_MAX];
+};
+
+int consumer_group_start(const struct consumer_options *opt, int n,
+                         struct consumer_group **out)
+{
+	struct consumer_group *g;
+	int rc;
+
+	*out = NULL;
+	if (n < 1 || n > CONSUMER_GROUP_MAX)
+		return SHOP_EINVAL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return SHOP_ENOMEM;
+	for (; g->n < n; g->n++) {
+		rc = consumer_start(opt, &g->c[g->n]);
+		if (rc) {
+			consumer_group_free(g);
+			return rc;
+		}
+	}
+	*out = g;
+	return 0;
+}
+
+bool consumer_group_connected(const struct consumer_group *g)
+{
+	if (!g)
+		return false;
+	for (int i = 0; i < g->n; i++)
+		if (!consumer_connected(g->c[i]))
+			return false;
+	return true;
+}
+
+void consumer_group_free(struct consumer_group *g)
+{
+	if (!g)
+		return;
+	while (g->n > 0)
+		consumer_free(g->c[--g->n]);
+	free(g);
 }

@@ -17,6 +17,7 @@
 #include "support/pg.h"
 
 #include "shop/amqp.h"
+#include "shop/arena.h"
 #include "shop/consumer.h"
 #include "shop/db.h"
 #include "shop/error.h"
@@ -1134,6 +1135,105 @@ static void test_closed_port_is_not_connected_and_stops_promptly(void **state)
 	db_pool_free(p);
 }
 
+/*
+ * A group of consumers on one queue: every event handled exactly once,
+ * some at the same time, each with an arena of its own worker, and what a
+ * handler leaves with consumer_event_set_data() reaches the committed hook
+ * of the same event.
+ */
+struct group_probe {
+	atomic_int calls, committed, mismatched, running, most_running;
+	atomic_int no_arena;
+};
+
+static int group_handle(void *arg, struct db_conn *c,
+                        const struct consumer_event *ev)
+{
+	struct group_probe *g = arg;
+	const char *params[2] = {ev->event_id, ev->event_type};
+	int now = atomic_fetch_add(&g->running, 1) + 1, most;
+	char *mine;
+	int rc;
+
+	while ((most = atomic_load(&g->most_running)) < now &&
+	       !atomic_compare_exchange_weak(&g->most_running, &most, now))
+		;
+	if (!ev->arena)
+		atomic_fetch_add(&g->no_arena, 1);
+	mine = ev->arena ? arena_strdup(ev->arena, ev->event_id) : NULL;
+	consumer_event_set_data(ev, mine);
+	rc = db_query(c,
+	              "INSERT INTO handled (event_id, event_type) VALUES "
+	              "($1::uuid, $2)",
+	              2, params, NULL);
+	sleep_ms(30);
+	atomic_fetch_sub(&g->running, 1);
+	atomic_fetch_add(&g->calls, 1);
+	return rc;
+}
+
+static void group_committed(void *arg, const struct consumer_event *ev)
+{
+	struct group_probe *g = arg;
+	const char *mine = consumer_event_data(ev);
+
+	if (!mine || strcmp(mine, ev->event_id) != 0)
+		atomic_fetch_add(&g->mismatched, 1);
+	atomic_fetch_add(&g->committed, 1);
+}
+
+static void test_group_handles_each_event_once_in_parallel(void **state)
+{
+	char ids[24][SHOP_UUID_LEN + 1];
+	struct consumer_group *grp = NULL;
+	struct group_probe g;
+	struct tq q;
+	uint64_t start;
+
+	(void)state;
+	need_both();
+	memset(&g, 0, sizeof(g));
+	tq_make(&q, "group");
+	struct consumer_options opt = {.service = "test_consumer",
+	                               .amqp_url = amqp_url,
+	                               .queue = &q.def,
+	                               .pool = pool,
+	                               .handle = group_handle,
+	                               .committed = group_committed,
+	                               .arg = &g,
+	                               .prefetch = 2};
+	assert_int_equal(consumer_group_start(&opt, 0, &grp), SHOP_EINVAL);
+	assert_int_equal(
+	        consumer_group_start(&opt, CONSUMER_GROUP_MAX + 1, &grp),
+	        SHOP_EINVAL);
+	assert_null(grp);
+	for (int i = 0; i < 24; i++)
+		publish_event(q.keys[0], i, ids[i]);
+	assert_int_equal(consumer_group_start(&opt, 3, &grp), 0);
+	start = shop_now_ns();
+	while (ms_since(start) < 5000 && !consumer_group_connected(grp))
+		sleep_ms(10);
+	assert_true(consumer_group_connected(grp));
+	while (ms_since(start) < 10000 && atomic_load(&g.committed) < 24)
+		sleep_ms(10);
+	sleep_ms(200);
+	consumer_group_free(grp);
+	assert_false(consumer_group_connected(NULL));
+	consumer_group_free(NULL);
+
+	assert_int_equal(atomic_load(&g.calls), 24);
+	assert_int_equal(atomic_load(&g.committed), 24);
+	assert_int_equal(atomic_load(&g.mismatched), 0);
+	assert_int_equal(atomic_load(&g.no_arena), 0);
+	/* three workers: events overlapped */
+	assert_true(atomic_load(&g.most_running) >= 2);
+	for (int i = 0; i < 24; i++)
+		assert_int_equal(handled(ids[i]), 1);
+	sleep_ms(100);
+	assert_int_equal(ready(q.name), 0);
+	tq_drop(&q);
+}
+
 static int group_setup(void **state)
 {
 	struct db_pool_options po = {
@@ -1230,6 +1330,8 @@ int main(void)
 	        cmocka_unit_test(test_mark_and_purge),
 	        cmocka_unit_test(test_valid_event_is_handled_once_and_acked),
 	        cmocka_unit_test(test_same_event_twice_is_handled_once),
+	        cmocka_unit_test(
+	                test_group_handles_each_event_once_in_parallel),
 	        cmocka_unit_test(test_bad_messages_are_dead_lettered),
 	        cmocka_unit_test(test_transient_failures_are_retried),
 	        cmocka_unit_test(test_unserviced_connection_is_dropped),

@@ -416,7 +416,10 @@ describe('checkout: the saga end to end', () => {
 			await fillCart(u, [[p, 3]]);
 			const rid = `itest-order-${uuid()}`;
 			const o = assertCreated(await placeOrder(u, body({ payment_token: token }), { rid }), token);
-			assert.equal(await stockOf(p.id), 3, `${token}: reserved at once`);
+			// Reserved at once; but a declined payment can release it again
+			// before this read (the saga takes milliseconds), so 3 or 6.
+			const seen = await stockOf(p.id);
+			assert.ok(seen === 3 || seen === 6, `${token}: reserved at once (3), or already released (6): ${seen}`);
 			const done = assertOrder(await settled(u, o.id));
 			assert.equal(done.status, 'failed', JSON.stringify(done));
 			assert.deepEqual(done.payment && { status: done.payment.status, failure_reason: done.payment.failure_reason }, { status: 'declined', failure_reason: reason }, JSON.stringify(done));

@@ -31,9 +31,6 @@
 #include "infrastructure/senders.h"
 #include "infrastructure/smtp_transport.h"
 
-/* Consumers of email.notifications at most (CONSUMERS). */
-#define MAX_CONSUMERS 16
-
 struct email_config {
 	struct http_env http;
 	const char *database_url;
@@ -129,7 +126,8 @@ static int read_config(struct email_config *c)
 	bad |= config_long("EMAIL_POLL_INTERVAL_MS", 1000, 10, 60000,
 	                   &c->poll_interval_ms);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000, &c->prefetch);
-	bad |= config_long("CONSUMERS", 4, 1, MAX_CONSUMERS, &c->consumers);
+	bad |= config_long("CONSUMERS", 4, 1, CONSUMER_GROUP_MAX,
+	                   &c->consumers);
 	if (!bad)
 		bad |= check_mail_config(c);
 	if (!bad && c->amqp_url && amqp_url_check(c->amqp_url, NULL, 0) < 0) {
@@ -145,8 +143,7 @@ static int read_config(struct email_config *c)
 struct readiness {
 	struct db_pool *db;
 	struct redis_pool *redis;
-	struct consumer **consumers;
-	int nconsumers;
+	struct consumer_group *consumers;
 };
 
 /*
@@ -160,10 +157,7 @@ static int check_ready(void *ctx, json_t *checks)
 	struct readiness *r = ctx;
 	int db = db_pool_ping(r->db);
 	int redis = redis_ping(r->redis);
-	bool broker = true;
-
-	for (int i = 0; i < r->nconsumers; i++)
-		broker = broker && consumer_connected(r->consumers[i]);
+	bool broker = consumer_group_connected(r->consumers);
 
 	json_object_set_new(checks, "database",
 	                    json_string(db == 0 ? "ok" : shop_strerror(db)));
@@ -183,8 +177,7 @@ int main(void)
 	struct db_pool *db = NULL;
 	struct redis_pool *redis = NULL;
 	struct jwt_verifier *jwt = NULL;
-	struct consumer *consumers[MAX_CONSUMERS] = {0};
-	int nconsumers = 0;
+	struct consumer_group *consumers = NULL;
 	struct email_senders *senders = NULL;
 	struct http_server *server = NULL;
 	struct notifications notifications;
@@ -279,18 +272,15 @@ int main(void)
 	}
 	/* Competing consumers of the one queue: each handles one event at a
 	 * time, so several let the inserts (and their commits) overlap. */
-	for (; nconsumers < (int)cfg.consumers; nconsumers++)
-		if (consumer_start(&co, &consumers[nconsumers]) < 0)
-			goto out;
+	if (consumer_group_start(&co, (int)cfg.consumers, &consumers) < 0)
+		goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
 	/* Revoked tokens in memory: no Redis round trip per request. */
 	if (auth_revocation_start(&auth) < 0)
 		slog_warn("revoked tokens are checked in Redis per request");
-	ready = (struct readiness){.db = db,
-	                           .redis = redis,
-	                           .consumers = consumers,
-	                           .nconsumers = nconsumers};
+	ready = (struct readiness){
+	        .db = db, .redis = redis, .consumers = consumers};
 	struct http_server_config hc = {
 	        .service = "email",
 	        .routes = email_routes,
@@ -320,8 +310,7 @@ int main(void)
 out:
 	http_server_free(server, 0);
 	auth_revocation_stop(&auth);
-	while (nconsumers > 0)
-		consumer_free(consumers[--nconsumers]);
+	consumer_group_free(consumers);
 	email_senders_free(senders);
 	jwt_verifier_free(jwt);
 	redis_pool_free(redis);

@@ -34,9 +34,6 @@
 
 #define QUEUE "payment.order-created"
 
-/* Consumers of payment.order-created at most (CONSUMERS). */
-#define MAX_CONSUMERS 16
-
 struct payment_config {
 	struct http_env http;
 	const char *database_url;
@@ -79,7 +76,8 @@ static int read_config(struct payment_config *c)
 	bad |= config_required_string("JWT_AUDIENCE", "shop", &c->jwt_audience);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
 	                   &c->consumer_prefetch);
-	bad |= config_long("CONSUMERS", 4, 1, MAX_CONSUMERS, &c->consumers);
+	bad |= config_long("CONSUMERS", 4, 1, CONSUMER_GROUP_MAX,
+	                   &c->consumers);
 	bad |= config_long("PAYMENT_AMOUNT_LIMIT_CENTS", 1000000, 0,
 	                   1000000000000L, &c->amount_limit_cents);
 	bad |= config_long("PAYMENT_LATENCY_MS", 0, 0, 60000, &c->latency_ms);
@@ -90,8 +88,7 @@ struct readiness {
 	struct db_pool *db;
 	struct redis_pool *redis;
 	struct outbox_relay *relay;
-	struct consumer **consumers;
-	int nconsumers;
+	struct consumer_group *consumers;
 };
 
 /*
@@ -105,10 +102,7 @@ static int check_ready(void *ctx, json_t *checks)
 	struct readiness *r = ctx;
 	int db = db_pool_ping(r->db);
 	int redis = redis_ping(r->redis);
-	bool consuming = true;
-
-	for (int i = 0; i < r->nconsumers; i++)
-		consuming = consuming && consumer_connected(r->consumers[i]);
+	bool consuming = consumer_group_connected(r->consumers);
 	bool relaying = outbox_relay_connected(r->relay);
 	const char *broker = consuming && relaying ? "ok"
 	                     : consuming ? "outbox relay not connected"
@@ -133,8 +127,7 @@ int main(void)
 	struct redis_pool *redis = NULL;
 	struct jwt_verifier *jwt = NULL;
 	struct outbox_relay *relay = NULL;
-	struct consumer *consumers[MAX_CONSUMERS] = {0};
-	int nconsumers = 0;
+	struct consumer_group *consumers = NULL;
 	struct payment_repo repo = {0};
 	struct payment_processor processor = {0};
 	struct http_server *server = NULL;
@@ -235,9 +228,8 @@ int main(void)
 	};
 	/* Competing consumers of the one queue: each handles one event at a
 	 * time, so several let charges (and their commits) overlap. */
-	for (; nconsumers < (int)cfg.consumers; nconsumers++)
-		if (consumer_start(&co, &consumers[nconsumers]) < 0)
-			goto out;
+	if (consumer_group_start(&co, (int)cfg.consumers, &consumers) < 0)
+		goto out;
 
 	auth = (struct auth_context){.verifier = jwt, .redis = redis};
 	/* Revoked tokens in memory: no Redis round trip per request. */
@@ -246,8 +238,7 @@ int main(void)
 	ready = (struct readiness){.db = db,
 	                           .redis = redis,
 	                           .relay = relay,
-	                           .consumers = consumers,
-	                           .nconsumers = nconsumers};
+	                           .consumers = consumers};
 	struct http_server_config hc = {
 	        .service = "payment",
 	        .routes = payment_routes,
@@ -277,8 +268,7 @@ int main(void)
 out:
 	http_server_free(server, 0);
 	auth_revocation_stop(&auth);
-	while (nconsumers > 0)
-		consumer_free(consumers[--nconsumers]);
+	consumer_group_free(consumers);
 	outbox_relay_free(relay);
 	jwt_verifier_free(jwt);
 	redis_pool_free(redis);

@@ -126,6 +126,7 @@
  *     grows means the connection keeps dropping).
  */
 
+struct arena;
 struct db_conn;
 struct db_pool;
 struct consumer;
@@ -145,6 +146,9 @@ struct consumer_event {
 	const char *queue;
 	bool redelivered;    /* the broker delivered it before */
 	long delivery_count; /* x-delivery-count: earlier deliveries */
+	/* The worker's arena, reset before each attempt: for what the
+	 * handler (and the committed hook) need during this event. */
+	struct arena *arena;
 	/* private: for consumer_cancelled() */
 	struct consumer_job *job_;
 };
@@ -237,6 +241,37 @@ void consumer_free(struct consumer *c);
  * broker redelivers the event.
  */
 bool consumer_cancelled(const struct consumer_event *ev);
+
+/*
+ * For a handler that leaves something for the committed hook (the products
+ * whose cache it must refresh, say): the pointer is kept with the event in
+ * hand and reset before each attempt. Allocate it from ev->arena.
+ */
+void consumer_event_set_data(const struct consumer_event *ev, void *data);
+void *consumer_event_data(const struct consumer_event *ev);
+
+/*
+ * A group: n competing consumers of one queue in this process (1 to
+ * CONSUMER_GROUP_MAX), started with the same options, each with its own
+ * connection, worker and arena. Each handles one event at a time, so n of
+ * them let n events (and their commits) overlap; the handler must be safe
+ * to run n times at once (its state in ev->arena, its arg shared) and the
+ * events of one queue may then be handled out of order. Size the pool
+ * with n connections more. The gauge consumer_connected{queue} shows the
+ * last one to change. consumer_group_start() returns 0 and *out, SHOP_EINVAL
+ * for n out of range, or an error of consumer_start() (the ones started
+ * are stopped).
+ */
+#define CONSUMER_GROUP_MAX 16
+
+struct consumer_group;
+
+int consumer_group_start(const struct consumer_options *opt, int n,
+                         struct consumer_group **out);
+/* True while every consumer of the group is connected. */
+bool consumer_group_connected(const struct consumer_group *g);
+/* Stops them all (consumer_free()). Accepts NULL. */
+void consumer_group_free(struct consumer_group *g);
 
 /* ---- internal, exposed for tests ---- */
 

@@ -7,21 +7,13 @@
 #include "shop/error.h"
 #include "shop/log.h"
 
-/* One consumer of the queue, with its worker's arena. */
-struct slot {
-	struct carts *carts;
-	struct consumer *consumer;
-	struct arena *arena; /* reset for each event */
-};
-
 struct order_created {
-	struct slot slots[ORDER_CREATED_MAX];
-	int n;
+	struct consumer_group *group;
 };
 
 static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 {
-	struct slot *o = arg;
+	struct carts *carts = arg;
 	json_t *items = json_object_get(ev->data, "items"), *it;
 	const char *user =
 	        json_string_value(json_object_get(ev->data, "user_id"));
@@ -29,8 +21,7 @@ static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 	size_t i, n = json_array_size(items);
 	int changed = 0, rc;
 
-	arena_reset(o->arena);
-	lines = arena_calloc(o->arena, n + 1, sizeof(*lines));
+	lines = arena_calloc(ev->arena, n + 1, sizeof(*lines));
 	if (!lines)
 		return SHOP_ENOMEM;
 	if (!json_is_array(items))
@@ -44,7 +35,7 @@ static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 		        json_string_value(json_object_get(it, "product_id"));
 		lines[i].quantity = (long long)json_integer_value(q);
 	}
-	rc = carts_on_order_created(o->carts, c, o->arena, user, lines, n,
+	rc = carts_on_order_created(carts, c, ev->arena, user, lines, n,
 	                            &changed);
 	if (rc == SHOP_EINVAL)
 		goto poison;
@@ -65,35 +56,26 @@ int order_created_start(const char *amqp_url, struct db_pool *pool,
                         struct carts *carts, int prefetch, int n,
                         struct order_created **out)
 {
-	struct order_created *o;
-	int rc = 0;
+	struct order_created *o = calloc(1, sizeof(*o));
+	struct consumer_options co = {
+	        .service = "cart",
+	        .amqp_url = amqp_url,
+	        .queue = amqp_topology_queue("cart.order-created"),
+	        .pool = pool,
+	        .handle = handle,
+	        .arg = carts,
+	        .prefetch = prefetch,
+	        .shutdown_timeout_ms = 3000,
+	};
+	int rc;
 
 	*out = NULL;
-	if (n < 1 || n > ORDER_CREATED_MAX)
-		return SHOP_EINVAL;
-	o = calloc(1, sizeof(*o));
 	if (!o)
 		return SHOP_ENOMEM;
-	for (; o->n < n; o->n++) {
-		struct slot *s = &o->slots[o->n];
-		struct consumer_options co = {
-		        .service = "cart",
-		        .amqp_url = amqp_url,
-		        .queue = amqp_topology_queue("cart.order-created"),
-		        .pool = pool,
-		        .handle = handle,
-		        .arg = s,
-		        .prefetch = prefetch,
-		        .shutdown_timeout_ms = 3000,
-		};
-		s->carts = carts;
-		s->arena = arena_new(0);
-		rc = s->arena ? consumer_start(&co, &s->consumer) : SHOP_ENOMEM;
-		if (rc) {
-			arena_free(s->arena);
-			order_created_free(o);
-			return rc;
-		}
+	rc = consumer_group_start(&co, n, &o->group);
+	if (rc) {
+		free(o);
+		return rc;
 	}
 	*out = o;
 	return 0;
@@ -101,22 +83,13 @@ int order_created_start(const char *amqp_url, struct db_pool *pool,
 
 bool order_created_connected(const struct order_created *o)
 {
-	if (!o)
-		return false;
-	for (int i = 0; i < o->n; i++)
-		if (!consumer_connected(o->slots[i].consumer))
-			return false;
-	return true;
+	return o && consumer_group_connected(o->group);
 }
 
 void order_created_free(struct order_created *o)
 {
 	if (!o)
 		return;
-	while (o->n > 0) {
-		struct slot *s = &o->slots[--o->n];
-		consumer_free(s->consumer);
-		arena_free(s->arena);
-	}
+	consumer_group_free(o->group);
 	free(o);
 }

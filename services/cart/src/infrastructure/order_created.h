@@ -5,15 +5,15 @@
 #include "../core/carts.h"
 
 /*
- * The consumers of cart.order-created: n competing consumers of the queue
- * (1 to ORDER_CREATED_MAX), each one event at a time. Each order.created
+ * The consumers of cart.order-created: a group of n competing consumers
+ * of the queue (1 to ORDER_CREATED_MAX, shop/consumer.h). Each order.created
  * takes what the order took out of its user's cart
  * (carts_on_order_created()), in the consumer's transaction; the cart's
  * row lock serializes two orders of one user. Returns 0 and *out,
  * SHOP_EINVAL for n out of range, or an error of consumer_start()
  * (logged).
  */
-#define ORDER_CREATED_MAX 16
+#define ORDER_CREATED_MAX CONSUMER_GROUP_MAX
 
 struct order_created;
 

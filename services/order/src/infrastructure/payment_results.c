@@ -9,21 +9,13 @@
 #include "shop/log.h"
 #include "shop/util.h"
 
-/* One consumer of the queue, with its worker's arena. */
-struct slot {
-	struct orders *orders;
-	struct consumer *consumer;
-	struct arena *arena; /* reset for each event */
-};
-
 struct payment_results {
-	struct slot slots[PAYMENT_RESULTS_MAX];
-	int n;
+	struct consumer_group *group;
 };
 
 static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 {
-	struct slot *p = arg;
+	struct orders *orders = arg;
 	json_t *d = ev->data;
 	struct order_trace t = {ev->correlation_id, ev->traceparent};
 	struct payment_result r = {
@@ -36,8 +28,7 @@ static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 	bool moved = false;
 	int rc;
 
-	arena_reset(p->arena);
-	rc = orders_on_payment(p->orders, c, p->arena, &t, &r, &moved);
+	rc = orders_on_payment(orders, c, ev->arena, &t, &r, &moved);
 	if (rc == SHOP_EINVAL)
 		slog_kv(SLOG_WARN, ev->correlation_id,
 		        "payment result without a valid order_id, payment_id "
@@ -51,35 +42,26 @@ int payment_results_start(const char *amqp_url, struct db_pool *pool,
                           struct orders *orders, int prefetch, int n,
                           struct payment_results **out)
 {
-	struct payment_results *p;
-	int rc = 0;
+	struct payment_results *p = calloc(1, sizeof(*p));
+	struct consumer_options co = {
+	        .service = "order",
+	        .amqp_url = amqp_url,
+	        .queue = amqp_topology_queue("order.payment-results"),
+	        .pool = pool,
+	        .handle = handle,
+	        .arg = orders,
+	        .prefetch = prefetch,
+	        .shutdown_timeout_ms = 3000,
+	};
+	int rc;
 
 	*out = NULL;
-	if (n < 1 || n > PAYMENT_RESULTS_MAX)
-		return SHOP_EINVAL;
-	p = calloc(1, sizeof(*p));
 	if (!p)
 		return SHOP_ENOMEM;
-	for (; p->n < n; p->n++) {
-		struct slot *s = &p->slots[p->n];
-		struct consumer_options co = {
-		        .service = "order",
-		        .amqp_url = amqp_url,
-		        .queue = amqp_topology_queue("order.payment-results"),
-		        .pool = pool,
-		        .handle = handle,
-		        .arg = s,
-		        .prefetch = prefetch,
-		        .shutdown_timeout_ms = 3000,
-		};
-		s->orders = orders;
-		s->arena = arena_new(0);
-		rc = s->arena ? consumer_start(&co, &s->consumer) : SHOP_ENOMEM;
-		if (rc) {
-			arena_free(s->arena);
-			payment_results_free(p);
-			return rc;
-		}
+	rc = consumer_group_start(&co, n, &p->group);
+	if (rc) {
+		free(p);
+		return rc;
 	}
 	*out = p;
 	return 0;
@@ -87,23 +69,14 @@ int payment_results_start(const char *amqp_url, struct db_pool *pool,
 
 bool payment_results_connected(const struct payment_results *p)
 {
-	if (!p)
-		return false;
-	for (int i = 0; i < p->n; i++)
-		if (!consumer_connected(p->slots[i].consumer))
-			return false;
-	return true;
+	return p && consumer_group_connected(p->group);
 }
 
 void payment_results_free(struct payment_results *p)
 {
 	if (!p)
 		return;
-	while (p->n > 0) {
-		struct slot *s = &p->slots[--p->n];
-		consumer_free(s->consumer);
-		arena_free(s->arena);
-	}
+	consumer_group_free(p->group);
 	free(p);
 }
 

@@ -6,15 +6,15 @@
 
 /*
  * The consumers of order.payment-results (payment.completed,
- * payment.failed): n competing consumers of the queue (1 to
- * PAYMENT_RESULTS_MAX), each handling one event at a time, so that several
- * orders move at once. Each event moves its order in the consumer's
+ * payment.failed): a group of n competing consumers of the queue (1 to
+ * PAYMENT_RESULTS_MAX, shop/consumer.h), so that several orders move at
+ * once. Each event moves its order in the consumer's
  * transaction (orders_on_payment()), which also writes order.confirmed or
  * order.failed to the outbox; the order's row lock serializes two results
  * of one order. Returns 0 and *out, SHOP_EINVAL for n out of range, or an
  * error of consumer_start() (logged).
  */
-#define PAYMENT_RESULTS_MAX 16
+#define PAYMENT_RESULTS_MAX CONSUMER_GROUP_MAX
 
 struct payment_results;
 

@@ -14,19 +14,9 @@
 /* Holds released per sweep statement; a full batch is followed at once. */
 #define SWEEP_BATCH 500
 
-/* One consumer of the queue, with its worker's state. */
-struct slot {
-	struct reservations *rs;
-	struct consumer *consumer;
-	/* Reset for each event. */
-	struct arena *arena;
-	struct product_list changed;
-};
-
 struct order_results {
 	struct reservations *rs;
-	struct slot slots[ORDER_RESULTS_MAX];
-	int n;
+	struct consumer_group *group;
 
 	pthread_t sweeper;
 	bool sweeping;
@@ -39,29 +29,32 @@ struct order_results {
 
 static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 {
-	struct slot *o = arg;
+	struct reservations *rs = arg;
 	json_t *id = json_object_get(ev->data, "order_id");
+	struct product_list *changed =
+	        arena_calloc(ev->arena, 1, sizeof(*changed));
 	int rc;
 
-	arena_reset(o->arena);
-	o->changed.n = 0;
-	rc = reservations_on_order_result(o->rs, c, o->arena, ev->event_type,
-	                                  json_string_value(id), &o->changed);
+	if (!changed)
+		return SHOP_ENOMEM;
+	rc = reservations_on_order_result(rs, c, ev->arena, ev->event_type,
+	                                  json_string_value(id), changed);
 	if (rc == SHOP_EINVAL)
 		slog_kv(SLOG_WARN, ev->correlation_id,
 		        "order result without a valid order_id",
 		        SLOG_S("event_id", ev->event_id),
 		        SLOG_S("event_type", ev->event_type));
+	/* For committed(): the products to refresh. */
+	consumer_event_set_data(ev, changed);
 	return rc;
 }
 
 static void committed(void *arg, const struct consumer_event *ev)
 {
-	struct slot *o = arg;
+	struct product_list *changed = consumer_event_data(ev);
 
-	(void)ev;
-	reservations_refresh(o->rs, &o->changed);
-	o->changed.n = 0;
+	if (changed)
+		reservations_refresh(arg, changed);
 }
 
 static void *sweep_main(void *arg)
@@ -122,10 +115,6 @@ int order_results_start(const struct order_results_options *opt,
 	*out = NULL;
 	if (!o)
 		return SHOP_ENOMEM;
-	if (opt->consumers < 1 || opt->consumers > ORDER_RESULTS_MAX) {
-		free(o);
-		return SHOP_EINVAL;
-	}
 	o->rs = opt->rs;
 	o->sweep_interval_s = opt->sweep_interval_s;
 	pthread_mutex_init(&o->lock, NULL);
@@ -135,27 +124,20 @@ int order_results_start(const struct order_results_options *opt,
 	        "Reserved product lines released because their hold expired",
 	        NULL);
 
-	for (; o->n < opt->consumers; o->n++) {
-		struct slot *s = &o->slots[o->n];
-		struct consumer_options co = {
-		        .service = "product",
-		        .amqp_url = opt->amqp_url,
-		        .queue = amqp_topology_queue("product.order-results"),
-		        .pool = opt->pool,
-		        .handle = handle,
-		        .committed = committed,
-		        .arg = s,
-		        .prefetch = opt->prefetch,
-		        .shutdown_timeout_ms = 3000,
-		};
-		s->rs = opt->rs;
-		s->arena = arena_new(0);
-		rc = s->arena ? consumer_start(&co, &s->consumer) : SHOP_ENOMEM;
-		if (rc) {
-			arena_free(s->arena);
-			goto fail;
-		}
-	}
+	struct consumer_options co = {
+	        .service = "product",
+	        .amqp_url = opt->amqp_url,
+	        .queue = amqp_topology_queue("product.order-results"),
+	        .pool = opt->pool,
+	        .handle = handle,
+	        .committed = committed,
+	        .arg = opt->rs,
+	        .prefetch = opt->prefetch,
+	        .shutdown_timeout_ms = 3000,
+	};
+	rc = consumer_group_start(&co, opt->consumers, &o->group);
+	if (rc)
+		goto fail;
 	if (o->sweep_interval_s > 0) {
 		if (pthread_create(&o->sweeper, NULL, sweep_main, o)) {
 			slog_error("cannot start the reservation sweeper");
@@ -173,12 +155,7 @@ fail:
 
 bool order_results_connected(const struct order_results *o)
 {
-	if (!o)
-		return false;
-	for (int i = 0; i < o->n; i++)
-		if (!consumer_connected(o->slots[i].consumer))
-			return false;
-	return true;
+	return o && consumer_group_connected(o->group);
 }
 
 void order_results_free(struct order_results *o)
@@ -192,11 +169,7 @@ void order_results_free(struct order_results *o)
 		pthread_mutex_unlock(&o->lock);
 		pthread_join(o->sweeper, NULL);
 	}
-	while (o->n > 0) {
-		struct slot *s = &o->slots[--o->n];
-		consumer_free(s->consumer);
-		arena_free(s->arena);
-	}
+	consumer_group_free(o->group);
 	pthread_cond_destroy(&o->cond);
 	pthread_mutex_destroy(&o->lock);
 	free(o);

@@ -13,7 +13,7 @@
  *     interval_s seconds (any replica may run one: expired holds are taken
  *     with SKIP LOCKED).
  */
-#define ORDER_RESULTS_MAX 16
+#define ORDER_RESULTS_MAX CONSUMER_GROUP_MAX
 
 struct order_results;
 
