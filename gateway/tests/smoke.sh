@@ -45,10 +45,13 @@ check() { # description, then a command that must succeed
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Below the kernel's ephemeral range (32768 and up by default): a port
+# picked there can be taken by any outgoing connection (the fleet's
+# daemons hold many) between the check and the bind.
 free_port() {
 	local p
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % 12000))
 		port_free "$p" && { echo "$p"; return; }
 	done
 	echo "no free port" >&2
@@ -56,7 +59,7 @@ free_port() {
 }
 
 wait_http() {
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		curl -fs -o /dev/null --max-time 1 "$1" && return 0
 		sleep 0.05
 	done
