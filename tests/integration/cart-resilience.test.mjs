@@ -48,7 +48,9 @@ function productEnv(port) {
 		HTTP_PORT: String(port),
 		DATABASE_URL: process.env.SHOP_PRODUCT_DATABASE_URL,
 		REDIS_URL: process.env.SHOP_REDIS_URL,
-		AMQP_URL: process.env.SHOP_AMQP_URL ?? '',
+		// Serves the API only: no consumer to compete with the fleet's
+		// (a stopped test daemon would sit on the fleet's events).
+		CONSUMERS: '0',
 		MIGRATIONS_DIR: path.join(repoRoot, 'services', 'product', 'migrations'),
 		JWT_PUBLIC_KEY_FILE: env.jwtPublicKeyPath,
 		JWT_ISSUER: env.jwtIssuer,
@@ -67,7 +69,9 @@ function cartEnv(port, productPort) {
 		DATABASE_URL: process.env.SHOP_CART_DATABASE_URL,
 		MIGRATIONS_DIR: path.join(repoRoot, 'services', 'cart', 'migrations'),
 		REDIS_URL: process.env.SHOP_REDIS_URL,
-		AMQP_URL: process.env.SHOP_AMQP_URL ?? '',
+		// Serves the API only: no consumer to compete with the fleet's
+		// (a stopped test daemon would sit on the fleet's events).
+		CONSUMERS: '0',
 		JWT_PUBLIC_KEY_FILE: env.jwtPublicKeyPath,
 		JWT_ISSUER: env.jwtIssuer,
 		JWT_AUDIENCE: env.jwtAudience,

@@ -27,7 +27,9 @@ function productEnv(extra = {}) {
 		HTTP_PORT: '1', // overridden where the daemon really starts
 		DATABASE_URL: process.env.SHOP_PRODUCT_DATABASE_URL,
 		REDIS_URL: process.env.SHOP_REDIS_URL,
-		AMQP_URL: process.env.SHOP_AMQP_URL ?? '',
+		// Serves the API only: no consumer to compete with the fleet's
+		// (a stopped test daemon would sit on the fleet's events).
+		CONSUMERS: '0',
 		MIGRATIONS_DIR: path.join(repoRoot, 'services', 'product', 'migrations'),
 		JWT_PUBLIC_KEY_FILE: env.jwtPublicKeyPath,
 		INTERNAL_TOKEN_FILE: env.internalTokenPath,

@@ -69,7 +69,7 @@ static int read_config(struct cart_config *c)
 	                              &c->amqp_url);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
 	                   &c->consumer_prefetch);
-	bad |= config_long("CONSUMERS", 4, 1, ORDER_CREATED_MAX, &c->consumers);
+	bad |= config_long("CONSUMERS", 4, 0, ORDER_CREATED_MAX, &c->consumers);
 	bad |= config_readable_file("JWT_PUBLIC_KEY_FILE",
 	                            ".state/dev/secrets/jwt_public.pem",
 	                            &c->jwt_public_key_file);
@@ -119,7 +119,8 @@ static int check_ready(void *ctx, json_t *checks)
 	json_object_set_new(
 	        checks, "redis",
 	        json_string(redis == 0 ? "ok" : shop_strerror(redis)));
-	bool broker = order_created_connected(r->orders);
+	/* An instance without consumers (CONSUMERS=0) needs no broker. */
+	bool broker = !r->orders || order_created_connected(r->orders);
 
 	json_object_set_new(checks, "product_circuit",
 	                    json_string(breaker_state_name(b)));
@@ -234,7 +235,8 @@ int main(void)
 		goto out;
 
 	carts_init(&carts, repo, catalog);
-	if (order_created_start(cfg.amqp_url, db, &carts,
+	if (cfg.consumers > 0 &&
+	    order_created_start(cfg.amqp_url, db, &carts,
 	                        (int)cfg.consumer_prefetch, (int)cfg.consumers,
 	                        &orders) < 0)
 		goto out;

@@ -75,7 +75,7 @@ static int read_config(struct product_config *c)
 	                   &c->reservation_sweep_s);
 	bad |= config_long("CONSUMER_PREFETCH", 16, 1, 1000,
 	                   &c->consumer_prefetch);
-	bad |= config_long("CONSUMERS", 4, 1, ORDER_RESULTS_MAX, &c->consumers);
+	bad |= config_long("CONSUMERS", 4, 0, ORDER_RESULTS_MAX, &c->consumers);
 	bad |= config_long("CACHE_TTL_S", 300, 1, 86400, &c->cache_ttl_s);
 	bad |= config_long("CACHE_LOCAL_TTL_S", 30, 0, 3600,
 	                   &c->cache_local_ttl_s);

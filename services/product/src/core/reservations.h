@@ -1,6 +1,8 @@
 #ifndef PRODUCT_CORE_RESERVATIONS_H
 #define PRODUCT_CORE_RESERVATIONS_H
 
+#include <pthread.h>
+
 #include "ports.h"
 
 /*
@@ -8,10 +10,14 @@
  * conventions as catalog.h, plus SHOP_ECONFLICT with a
  * reservation_conflict for a refused reservation.
  */
+/* Stripes of the cache-write order (reservations.c "Cache order"). */
+#define RESERVATIONS_STRIPES 64
+
 struct reservations {
 	struct reservation_repo repo;
 	struct product_cache cache; /* ops may be NULL: no cache */
 	long long default_hold_s;
+	pthread_mutex_t stripes[RESERVATIONS_STRIPES];
 };
 
 /* Borrowed ports: they must outlive rs. */
@@ -49,6 +55,17 @@ int reservations_on_order_result(struct reservations *rs, void *tx,
                                  struct arena *a, const char *event_type,
                                  const char *order_id,
                                  struct product_list *changed);
+
+/*
+ * What the event consumer calls: reservations_on_order_result() and the
+ * cache refresh of its changes, in the cache order (below), inside the
+ * consumer's transaction tx (the refresh comes before tx commits, while
+ * its row locks hold back every other change of those products; a
+ * rolled-back event leaves a cache entry its redelivery writes again).
+ */
+int reservations_apply_order_result(struct reservations *rs, void *tx,
+                                    struct arena *a, const char *event_type,
+                                    const char *order_id);
 
 /* Releases up to limit expired holds; *released: the products' count. */
 int reservations_expire(struct reservations *rs, struct arena *a, int limit,

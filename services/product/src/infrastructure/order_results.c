@@ -29,32 +29,16 @@ struct order_results {
 
 static int handle(void *arg, struct db_conn *c, const struct consumer_event *ev)
 {
-	struct reservations *rs = arg;
 	json_t *id = json_object_get(ev->data, "order_id");
-	struct product_list *changed =
-	        arena_calloc(ev->arena, 1, sizeof(*changed));
-	int rc;
+	int rc = reservations_apply_order_result(
+	        arg, c, ev->arena, ev->event_type, json_string_value(id));
 
-	if (!changed)
-		return SHOP_ENOMEM;
-	rc = reservations_on_order_result(rs, c, ev->arena, ev->event_type,
-	                                  json_string_value(id), changed);
 	if (rc == SHOP_EINVAL)
 		slog_kv(SLOG_WARN, ev->correlation_id,
 		        "order result without a valid order_id",
 		        SLOG_S("event_id", ev->event_id),
 		        SLOG_S("event_type", ev->event_type));
-	/* For committed(): the products to refresh. */
-	consumer_event_set_data(ev, changed);
 	return rc;
-}
-
-static void committed(void *arg, const struct consumer_event *ev)
-{
-	struct product_list *changed = consumer_event_data(ev);
-
-	if (changed)
-		reservations_refresh(arg, changed);
 }
 
 static void *sweep_main(void *arg)
@@ -130,14 +114,15 @@ int order_results_start(const struct order_results_options *opt,
 	        .queue = amqp_topology_queue("product.order-results"),
 	        .pool = opt->pool,
 	        .handle = handle,
-	        .committed = committed,
 	        .arg = opt->rs,
 	        .prefetch = opt->prefetch,
 	        .shutdown_timeout_ms = 3000,
 	};
-	rc = consumer_group_start(&co, opt->consumers, &o->group);
-	if (rc)
-		goto fail;
+	if (opt->consumers > 0) {
+		rc = consumer_group_start(&co, opt->consumers, &o->group);
+		if (rc)
+			goto fail;
+	}
 	if (o->sweep_interval_s > 0) {
 		if (pthread_create(&o->sweeper, NULL, sweep_main, o)) {
 			slog_error("cannot start the reservation sweeper");
@@ -155,7 +140,8 @@ fail:
 
 bool order_results_connected(const struct order_results *o)
 {
-	return o && consumer_group_connected(o->group);
+	/* An instance without consumers needs no broker. */
+	return o && (!o->group || consumer_group_connected(o->group));
 }
 
 void order_results_free(struct order_results *o)

@@ -8,7 +8,8 @@
  * The product service's side of the saga, on the event backbone:
  *   - a consumer of product.order-results (order.confirmed commits the
  *     order's reservation, order.failed releases it), in the consumer's
- *     transaction, refreshing the caches once it committed;
+ *     transaction (reservations_apply_order_result()); with consumers 0,
+ *     none (an instance that only serves the API);
  *   - a sweeper thread that releases the holds past their expiry every
  *     interval_s seconds (any replica may run one: expired holds are taken
  *     with SKIP LOCKED).
