@@ -222,7 +222,8 @@ static json_t *address_json(const struct order_address *ad)
 	                 ad->country);
 }
 
-/* Runs fn's statements inside one transaction on a pooled connection. */
+/* The order, its items, history and order.created, in one transaction
+ * on a pooled connection. */
 static int pg_create(void *self, struct arena *a, struct order *o,
                      const char *key, const char *fingerprint,
                      const char *payment_token, const struct order_trace *t)
