@@ -829,3 +829,15 @@ void db_pool_metrics_hook(void *arg)
 	                         pool->label),
 	           st.connected);
 }
+
+int db_pool_prepare_all(struct db_pool *pool, const char *const (*stmts)[2],
+                        size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = db_pool_prepare(pool, stmts[i][0], stmts[i][1]);
+
+		if (rc && rc != SHOP_EUNAVAIL && rc != SHOP_ETIMEDOUT)
+			return rc;
+	}
+	return 0;
+}

@@ -239,6 +239,25 @@ static void test_prepared_statements(void **state)
 	PQclear(res);
 	db_release(c);
 
+	/* db_pool_prepare_all: a table at once; a bad one is reported */
+	static const char *const table[][2] = {
+	        {"sub", "SELECT $1::int - $2::int"},
+	        {"neg", "SELECT -$1::int"},
+	};
+	static const char *const bad_table[][2] = {
+	        {"div", "SELECT $1::int / $2::int"},
+	        {"broken2", "SELEC nonsense"},
+	};
+	assert_int_equal(db_pool_prepare_all(pool, table, 2), 0);
+	params[0] = "7";
+	assert_int_equal(db_pool_exec(pool, "sub", 2, params, &res), 0);
+	assert_string_equal(PQgetvalue(res, 0, 0), "4");
+	PQclear(res);
+	assert_int_equal(db_pool_exec(pool, "neg", 1, params, &res), 0);
+	assert_string_equal(PQgetvalue(res, 0, 0), "-7");
+	PQclear(res);
+	assert_int_equal(db_pool_prepare_all(pool, bad_table, 2), SHOP_EINVAL);
+
 	/* db_pool_exec: acquire, exec, release in one call */
 	params[0] = "4";
 	assert_int_equal(db_pool_exec(pool, "mul", 2, params, &res), 0);

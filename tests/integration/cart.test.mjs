@@ -835,6 +835,22 @@ describe('GET /internal/carts/{user_id} (cart daemon)', () => {
 		assert.deepEqual(assertCartAnswer(await direct.internal(unknownId()), 'internal read of an unknown user'), EMPTY_CART);
 	});
 
+	it('?prices=stored (the order service at checkout): the same lines from their snapshots; an unknown query parameter or value is a 400 problem', async () => {
+		const p = await products.create();
+		const u = shopper();
+		await addOk(u, p.id, 2);
+		const mine = await cartOf(u);
+		const stored = assertCartAnswer(await cartHttp.get(`/internal/carts/${u.id}?prices=stored`, { headers: { 'x-internal-token': internalToken() } }), 'GET /internal/carts/{id}?prices=stored');
+		assert.equal(stored.prices, 'stored', JSON.stringify(stored));
+		assert.deepEqual(linesOf(stored), linesOf(mine));
+		assert.equal(stored.total_cents, mine.total_cents);
+		for (const q of ['prices=bogus', 'x=1', 'prices=stored&page=2']) {
+			const res = await cartHttp.get(`/internal/carts/${u.id}?${q}`, { headers: { 'x-internal-token': internalToken() } });
+			const body = assertProblem(res, 400, { what: `GET /internal/carts/{id}?${q}` });
+			assert.match(body.detail, /unknown query parameter '(prices|x|page)'/, show(res));
+		}
+	});
+
 	it('without or with a wrong service token: 401; a non-UUID user id: 404', async () => {
 		const u = shopper();
 		const good = internalToken();

@@ -86,6 +86,16 @@ void db_pool_free(struct db_pool *pool);
 int db_pool_prepare(struct db_pool *pool, const char *name, const char *sql);
 
 /*
+ * db_pool_prepare() for each of n {name, sql} pairs, the table a
+ * repository keeps. A pair that could not be checked for want of a
+ * connection (SHOP_EUNAVAIL / SHOP_ETIMEDOUT: it stays registered) does
+ * not stop the rest. Returns 0, or the first other error (SHOP_EINVAL,
+ * SHOP_ENOMEM).
+ */
+int db_pool_prepare_all(struct db_pool *pool, const char *const (*stmts)[2],
+                        size_t n);
+
+/*
  * Connects every connection and prepares every registered statement, so a
  * daemon fails at start rather than on its first request. Returns 0,
  * SHOP_EUNAVAIL when the database cannot be reached (logged; the pool stays

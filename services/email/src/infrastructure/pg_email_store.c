@@ -35,13 +35,8 @@ static const char *const statements[][2] = {
 
 int pg_email_store_prepare(struct db_pool *pool)
 {
-	for (size_t i = 0; i < sizeof(statements) / sizeof(*statements); i++) {
-		int rc = db_pool_prepare(pool, statements[i][0],
-		                         statements[i][1]);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return db_pool_prepare_all(pool, statements,
+	                           sizeof(statements) / sizeof(*statements));
 }
 
 static int pg_insert(void *self, void *tx, const struct email_record *r)

@@ -461,12 +461,10 @@ struct order_repo pg_order_repo_new(struct db_pool *pool)
 	if (!r)
 		return repo;
 	r->pool = pool;
-	for (size_t i = 0; i < sizeof(statements) / sizeof(*statements); i++) {
-		if (db_pool_prepare(pool, statements[i][0], statements[i][1]) ==
-		    SHOP_EINVAL) {
-			free(r);
-			return repo;
-		}
+	if (db_pool_prepare_all(pool, statements,
+	                        sizeof(statements) / sizeof(*statements))) {
+		free(r);
+		return repo;
 	}
 	if (outbox_prepare(pool) < 0) {
 		free(r);

@@ -181,11 +181,10 @@ static int prepare_all(struct db_pool *pool)
 	char sql[512];
 	int rc;
 
-	for (size_t i = 0; i < sizeof(statements) / sizeof(*statements); i++) {
-		rc = db_pool_prepare(pool, statements[i][0], statements[i][1]);
-		if (rc)
-			return rc;
-	}
+	rc = db_pool_prepare_all(pool, statements,
+	                         sizeof(statements) / sizeof(*statements));
+	if (rc)
+		return rc;
 	for (int w = 0; w < 4; w++) {
 		int n = (w & 1) + ((w >> 1) & 1);
 

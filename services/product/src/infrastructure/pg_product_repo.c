@@ -325,11 +325,9 @@ struct product_repo pg_product_repo_new(struct db_pool *pool)
 	if (!r)
 		return repo;
 	r->pool = pool;
-	for (size_t i = 0; i < sizeof(statements) / sizeof(*statements); i++) {
-		if (db_pool_prepare(pool, statements[i][0], statements[i][1]) ==
-		    SHOP_EINVAL)
-			goto fail;
-	}
+	if (db_pool_prepare_all(pool, statements,
+	                        sizeof(statements) / sizeof(*statements)))
+		goto fail;
 	for (size_t i = 0; i < sizeof(list_orders) / sizeof(*list_orders);
 	     i++) {
 		snprintf(sql, sizeof(sql),
