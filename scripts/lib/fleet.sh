@@ -55,6 +55,7 @@ SHOP_PACKAGES=(
 	libcurl4-openssl-dev libhiredis-dev libsodium-dev libcmocka-dev libssl-dev
 	openssl postgresql postgresql-contrib rabbitmq-server redis-server
 	python3-aiosmtpd nginx-light wrk curl jq clang-format
+	chromium docker-compose shellcheck
 )
 
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -113,6 +114,11 @@ fleet_packages() {
 	if ! command -v node >/dev/null 2>&1; then
 		missing+=(nodejs npm)
 	fi
+	# kubectl (for `kubectl kustomize` in scripts/checks/): any that is on
+	# PATH, else Debian's.
+	if ! command -v kubectl >/dev/null 2>&1; then
+		missing+=(kubernetes-client)
+	fi
 	if ((${#missing[@]} == 0)); then
 		say "all ${#SHOP_PACKAGES[@]} Debian packages are installed; node is $(command -v node)"
 	else
@@ -150,6 +156,8 @@ fleet_packages() {
 	# npm packages: the storefront's, and the integration tests' (ajv).
 	npm_install_in frontend storefront
 	npm_install_in tests/integration "integration tests'"
+	npm_install_in tools/openapi "OpenAPI lint"
+	npm_install_in tools/kubernetes "manifest validation"
 }
 
 # npm_install_in DIR WHAT: npm ci (or install) in $SHOP_ROOT/DIR when it has
