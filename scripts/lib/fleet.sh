@@ -728,7 +728,9 @@ fleet_write_vars() {
 			RATE_LIMIT_PER_USER RESERVATION_SWEEP_INTERVAL_S DAEMON_START_TIMEOUT; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
-		[[ -n ${PG_FAST:-} ]] && printf 'PG_FAST=%q\n' "$PG_FAST"
+		if [[ -n ${PG_FAST:-} ]]; then
+			printf 'PG_FAST=%q\n' "$PG_FAST"
+		fi
 	} >"$STATE/fleet.vars"
 }
 
