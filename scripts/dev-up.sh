@@ -42,7 +42,7 @@ fleet_init
 # shellcheck disable=SC2206 # CMAKE_FLAGS is a list of words on purpose
 cmake_flags=(${CMAKE_FLAGS:-})
 
-STEP_TOTAL=9
+STEP_TOTAL=10
 printf 'shop dev fleet: state %s, build %s\n' "${STATE#"$SHOP_ROOT"/}" "${BUILD_DIR#"$SHOP_ROOT"/}"
 if [[ ${SHOP_SKIP_PACKAGES:-0} == 1 ]]; then
 	step packages say "skipped (SHOP_SKIP_PACKAGES=1)"
@@ -50,6 +50,7 @@ else
 	step packages fleet_packages
 fi
 step build fleet_build "${cmake_flags[@]}"
+step storefront fleet_storefront
 step keys fleet_keys
 step postgres fleet_postgres
 step rabbitmq fleet_rabbitmq

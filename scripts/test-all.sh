@@ -9,8 +9,10 @@
 #   scripts/test-all.sh           both passes (release build/, sanitizers build-asan/)
 #   scripts/test-all.sh --quick   release pass only (or SHOP_TEST_QUICK=1)
 #
-# What counts: each check in scripts/checks/, each ctest test and each node
-# test (pass / fail+cancelled), plus one failure for each step that could not
+# What counts: each check in scripts/checks/, each ctest test, each
+# storefront unit test (vitest), each browser test (frontend/e2e/, headless
+# Chromium against the fleet) and each node integration test (pass /
+# fail+cancelled), plus one failure for each step that could not
 # run its tests (build, fleet start-up), each daemon that died during the
 # tests, each daemon log with a sanitizer report, and each daemon that had to
 # be SIGKILLed because it did not exit within 10 s of SIGTERM.
@@ -73,9 +75,9 @@ FLEET_UP=0
 PASSES=(release)
 ((QUICK)) || PASSES+=(asan)
 FLEET_STEPS=(keys postgres rabbitmq redis smtp daemons seed)
-# cleanup, packages, checks, then per pass: build, unit tests, the fleet
-# steps, integration tests, stop.
-STEP_TOTAL=$((3 + ${#PASSES[@]} * (${#FLEET_STEPS[@]} + 4)))
+# cleanup, packages, checks, storefront build and unit tests, then per pass:
+# build, unit tests, the fleet steps, browser tests, integration tests, stop.
+STEP_TOTAL=$((5 + ${#PASSES[@]} * (${#FLEET_STEPS[@]} + 5)))
 
 note() { # an indented line under the current step
 	printf '        %s\n' "$*"
@@ -170,7 +172,57 @@ run_integration() {
 		tests/integration/
 }
 
+# The storefront's unit tests (vitest, jsdom: no fleet needed).
+run_storefront_unit() {
+	rm -f "$STATE_ROOT/logs/vitest.json"
+	(cd "$SHOP_ROOT/frontend" && npx vitest run --reporter=default \
+		--reporter=json --outputFile="$STATE_ROOT/logs/vitest.json")
+}
+
+# The storefront in headless Chromium against this pass's fleet. The
+# sanitizer fleet is slower: the tests' waits scale with SHOP_E2E_SLOWDOWN.
+run_e2e() {
+	set -a
+	# shellcheck source=/dev/null
+	. "$STATE/fleet.env"
+	set +a
+	local slow=1
+	[[ ${ASAN_OPTIONS:-} ]] && slow=3
+	SHOP_E2E_OUTPUT=$SHOP_ROOT/test-output/e2e/${STATE##*/} SHOP_E2E_SLOWDOWN=$slow \
+		timeout "$INTEGRATION_TIMEOUT" node --test \
+		--test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap --test-reporter-destination="$STATE/logs/e2e.tap" \
+		frontend/e2e/
+}
+
 # ---------------------------------------------------------------- counting
+
+# count_vitest LOG JSON RC
+count_vitest() {
+	local log=$1 json=$2 rc=$3 pass fail
+	if [[ -s $json ]]; then
+		pass=$(jq -r '.numPassedTests' "$json" 2>/dev/null) || pass=
+		fail=$(jq -r '.numFailedTests' "$json" 2>/dev/null) || fail=
+	fi
+	if ! [[ ${pass:-} =~ ^[0-9]+$ && ${fail:-} =~ ^[0-9]+$ ]]; then
+		FAILED=$((FAILED + 1))
+		note "storefront unit tests: no summary (exit $rc; counted as 1 failure); last lines of $log:"
+		tail -n 20 "$log" | sed 's/^/    /'
+		return
+	fi
+	PASSED=$((PASSED + pass))
+	FAILED=$((FAILED + fail))
+	note "storefront unit tests: $pass passed, $fail failed"
+	if ((fail > 0)); then
+		grep -E '(FAIL|×|✗) ' "$log" | head -n 40 | sed 's/^/    /'
+	elif ((rc != 0)); then
+		FAILED=$((FAILED + 1))
+		note "storefront unit tests: vitest exited $rc with no failed test (counted as 1 failure)"
+	elif ((pass == 0)); then
+		FAILED=$((FAILED + 1))
+		note "storefront unit tests: none ran (counted as 1 failure)"
+	fi
+}
 
 # count_ctest LOG RC
 count_ctest() {
@@ -195,9 +247,9 @@ count_ctest() {
 	fi
 }
 
-# count_node LOG TAP RC
+# count_node LOG TAP RC [WHAT]
 count_node() {
-	local log=$1 tap=$2 rc=$3 pass fail cancelled
+	local log=$1 tap=$2 rc=$3 what=${4:-integration tests} pass fail cancelled
 	# The TAP file's closing summary; the spec reporter's (ℹ pass N) otherwise.
 	pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n 1)
 	fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -n 1)
@@ -209,21 +261,21 @@ count_node() {
 	fi
 	if [[ -z $pass || -z $fail ]]; then
 		FAILED=$((FAILED + 1))
-		note "integration tests: no summary (exit $rc; counted as 1 failure); last lines of $log:"
+		note "$what: no summary (exit $rc; counted as 1 failure); last lines of $log:"
 		tail -n 20 "$log" | sed 's/^/    /'
 		return
 	fi
 	fail=$((fail + ${cancelled:-0}))
 	PASSED=$((PASSED + pass))
 	FAILED=$((FAILED + fail))
-	note "integration tests: $pass passed, $fail failed"
+	note "$what: $pass passed, $fail failed"
 	if ((fail > 0)); then
 		show_section "$log" '^✖ failing tests:' 80
 	elif ((rc != 0)); then
 		FAILED=$((FAILED + 1))
-		note "integration tests: node exited $rc with no failed test (counted as 1 failure)"
+		note "$what: node exited $rc with no failed test (counted as 1 failure)"
 	elif ((pass == 0)); then
-		note "integration tests: none found (files must be named *.test.js / *.test.mjs)"
+		note "$what: none found (files must be named *.test.js / *.test.mjs)"
 	fi
 }
 
@@ -285,6 +337,7 @@ run_pass() {
 		FAILED=$((FAILED + 1))
 		step_skip "$pass: unit tests" "no build"
 		for s in "${FLEET_STEPS[@]}"; do step_skip "$pass: $s" "no build"; done
+		step_skip "$pass: browser tests" "no build"
 		step_skip "$pass: integration tests" "no build"
 		step_skip "$pass: stop" "nothing started"
 		return 0
@@ -308,11 +361,16 @@ run_pass() {
 
 	if ((ok)); then
 		fleet_write_env
+		# before the integration tests, on the freshly seeded catalog (the
+		# screenshots show it as a shopper would)
+		STEP_TAIL=0 step_soft "$pass: browser tests" run_e2e
+		count_node "$(step_log "$pass: browser tests")" "$STATE/logs/e2e.tap" "$STEP_RC" "browser tests"
 		STEP_TAIL=0 step_soft "$pass: integration tests" run_integration
 		log=$(step_log "$pass: integration tests")
 		count_node "$log" "$STATE/logs/integration.tap" "$STEP_RC"
 		count_dead_daemons
 	else
+		step_skip "$pass: browser tests" "the fleet did not start"
 		step_skip "$pass: integration tests" "the fleet did not start"
 	fi
 
@@ -377,6 +435,13 @@ fi
 
 STEP_TAIL=0 step_soft checks run_checks
 count_checks "$(step_log checks)"
+
+# What the gateway serves (frontend/dist), then its unit tests. A failed
+# build counts once; the browser tests then fail on their own.
+step_soft storefront fleet_storefront
+((STEP_RC == 0)) || FAILED=$((FAILED + 1))
+STEP_TAIL=0 step_soft "storefront: unit tests" run_storefront_unit
+count_vitest "$(step_log "storefront: unit tests")" "$STATE_ROOT/logs/vitest.json" "$STEP_RC"
 
 run_pass release build
 if ((!QUICK)); then

@@ -40,7 +40,7 @@ SHOP_DAEMONS=(
 	'order   | ORDER_PORT   | services/order/shop-order     | order   | MIGRATIONS_DIR=services/order/migrations CART_URL=http://127.0.0.1:{CART_PORT} PRODUCT_URL=http://127.0.0.1:{PRODUCT_PORT} INTERNAL_TOKEN_FILE={INTERNAL_TOKEN_FILE} REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 	'payment | PAYMENT_PORT | services/payment/shop-payment | payment | MIGRATIONS_DIR=services/payment/migrations REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
 	'email   | EMAIL_PORT   | services/email/shop-email     | email   | MIGRATIONS_DIR=services/email/migrations REDIS_URL={REDIS_URL} AMQP_URL={AMQP_URL} SMTP_URL=smtp://127.0.0.1:{SMTP_PORT} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE}'
-	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} CART_UPSTREAMS=127.0.0.1:{CART_PORT} ORDER_UPSTREAMS=127.0.0.1:{ORDER_PORT} PAYMENT_UPSTREAMS=127.0.0.1:{PAYMENT_PORT} EMAIL_UPSTREAMS=127.0.0.1:{EMAIL_PORT} STATIC_DIR=frontend/public REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE} RATE_LIMIT_PER_ADDRESS={RATE_LIMIT_PER_ADDRESS} RATE_LIMIT_PER_USER={RATE_LIMIT_PER_USER}'
+	'gateway | GATEWAY_PORT | gateway/shop-gateway          | -       | PRODUCT_UPSTREAMS=127.0.0.1:{PRODUCT_PORT} USER_UPSTREAMS=127.0.0.1:{USER_PORT} CART_UPSTREAMS=127.0.0.1:{CART_PORT} ORDER_UPSTREAMS=127.0.0.1:{ORDER_PORT} PAYMENT_UPSTREAMS=127.0.0.1:{PAYMENT_PORT} EMAIL_UPSTREAMS=127.0.0.1:{EMAIL_PORT} STATIC_DIR=frontend/dist REDIS_URL={REDIS_URL} JWT_PUBLIC_KEY_FILE={JWT_PUBLIC_KEY_FILE} JWT_ISSUER={JWT_ISSUER} JWT_AUDIENCE={JWT_AUDIENCE} RATE_LIMIT_PER_ADDRESS={RATE_LIMIT_PER_ADDRESS} RATE_LIMIT_PER_USER={RATE_LIMIT_PER_USER}'
 )
 # A new daemon gets its line here and its port variable (ARCHITECTURE.md
 # ports; test fleet 2xxxx) in dev-up.sh, dev-down.sh and test-all.sh.
@@ -187,6 +187,41 @@ fleet_build() {
 	cmake -S "$SHOP_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
 	say "building $BUILD_DIR"
 	cmake --build "$BUILD_DIR" -j "${BUILD_JOBS:-2}"
+}
+
+# ---------------------------------------------------------------- storefront
+
+# The storefront's sources: a change to any of them makes frontend/dist stale.
+STOREFRONT_INPUTS=(src public index.html package.json package-lock.json vite.config.ts tsconfig.json)
+
+# storefront_stale: true when frontend/dist is missing, older than one of
+# its sources, or built with another VITE_DEMO_LOGIN.
+storefront_stale() {
+	local d=$SHOP_ROOT/frontend stamp=$SHOP_ROOT/frontend/.dist-stamp i newer
+	[[ -f $d/dist/index.html && -f $stamp ]] || return 0
+	[[ $(cat "$stamp") == "VITE_DEMO_LOGIN=${VITE_DEMO_LOGIN:-1}" ]] || return 0
+	for i in "${STOREFRONT_INPUTS[@]}"; do
+		[[ -e $d/$i ]] || continue
+		newer=$(find "$d/$i" -newer "$stamp" -print -quit)
+		[[ -z $newer ]] || return 0
+	done
+	return 1
+}
+
+# fleet_storefront: build frontend/dist (what the gateway serves) when it is
+# missing or stale. VITE_DEMO_LOGIN=1 (the default here) compiles in the
+# "Log in as test user" shortcut for the seed account.
+fleet_storefront() {
+	local d=$SHOP_ROOT/frontend
+	[[ -f $d/package.json ]] || die "no frontend/package.json"
+	if ! storefront_stale; then
+		say "frontend/dist is up to date"
+		return 0
+	fi
+	npm_install_in frontend storefront
+	say "building the storefront (frontend/dist)"
+	(cd "$d" && VITE_DEMO_LOGIN=${VITE_DEMO_LOGIN:-1} npm run build)
+	printf 'VITE_DEMO_LOGIN=%s\n' "${VITE_DEMO_LOGIN:-1}" >"$d/.dist-stamp"
 }
 
 # ---------------------------------------------------------------- secrets
