@@ -127,25 +127,36 @@ static void probe_step(struct probe *p, short revents)
 	}
 }
 
-static void record(struct upstream_addr *a, const struct probe *p)
+static void record(struct upstream_addr *a, const struct probe *p,
+                   uint64_t cooldown_ns, uint64_t started_ns)
 {
 	int before = atomic_load(&a->health);
 	bool up = p->status >= 200 && p->status < 300;
+	uint64_t retry_at = atomic_load(&a->retry_at);
 	char why[64];
+
+	/* A worker found it down after this probe began (the upstream died
+	 * meanwhile, say): that is the newer news. */
+	if (up && before == UPSTREAM_DOWN && retry_at >= cooldown_ns &&
+	    retry_at - cooldown_ns > started_ns)
+		return;
 
 	/* A probe that merely ran out of time (a busy upstream) counts only
 	 * when it repeats: marking the only upstream of a service down on one
 	 * slow answer would turn a hiccup into a second of 503s. An upstream
-	 * that refuses or answers an error is down at once. */
+	 * that refuses or answers an error is down at once. A failed probe of
+	 * an address already down (by a worker, or an earlier round) puts off
+	 * its next trial by a cool-down: while the prober keeps finding it
+	 * down, no request tries it. */
 	if (up) {
 		a->probe_failures = 0;
-		upstream_set_health(a, UPSTREAM_UP);
+		upstream_mark_up(a);
 	} else if (!p->status && p->error && strcmp(p->error, "timeout") == 0 &&
 	           ++a->probe_failures < HEALTH_TIMEOUTS_FOR_DOWN &&
 	           before == UPSTREAM_UP) {
 		return;
 	} else {
-		upstream_set_health(a, UPSTREAM_DOWN);
+		upstream_mark_down(a, shop_now_ns(), cooldown_ns);
 	}
 	metrics_gw_upstream_up(a, up);
 	if (up && before != UPSTREAM_UP) {
@@ -170,7 +181,8 @@ void health_probe_round(struct upstream_set *set, unsigned timeout_ms)
 	struct probe probes[UPSTREAM_MAX_ADDRS];
 	struct pollfd pfd[UPSTREAM_MAX_ADDRS];
 	size_t n = set->naddrs;
-	uint64_t deadline = shop_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t started = shop_now_ns();
+	uint64_t deadline = started + (uint64_t)timeout_ms * 1000000u;
 
 	for (size_t i = 0; i < n; i++)
 		probe_open(&probes[i], &set->addrs[i]);
@@ -204,7 +216,7 @@ void health_probe_round(struct upstream_set *set, unsigned timeout_ms)
 			probes[i].error = "timeout";
 		if (probes[i].fd >= 0)
 			close(probes[i].fd);
-		record(&set->addrs[i], &probes[i]);
+		record(&set->addrs[i], &probes[i], set->cooldown_ns, started);
 	}
 }
 

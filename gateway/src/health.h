@@ -11,7 +11,9 @@
  * The prober: a thread that asks every upstream address for GET /health,
  * all of them at once, every interval, and records up or down in the
  * address (upstream.h). Workers route around the addresses found down;
- * /ready reports them. A probe is up on a 2xx within the timeout.
+ * /ready reports them. A probe is up on a 2xx within the timeout. An
+ * address that workers marked down (passive health) comes back with the
+ * first probe that finds it up.
  */
 struct health_prober {
 	struct upstream_set *set; /* borrowed */

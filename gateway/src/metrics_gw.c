@@ -90,7 +90,8 @@ void metrics_gw_upstream_up(const struct upstream_addr *a, int up)
 	snprintf(labels, sizeof(labels), "service=\"%s\",address=\"%s\"",
 	         service_name(a->service), addr);
 	metric_set(metrics_gauge("gateway_upstream_up",
-	                         "1 when the last health probe succeeded",
+	                         "1 while the address is up (by its probes, "
+	                         "and by the workers' passive checks)",
 	                         labels),
 	           up ? 1 : 0);
 }

@@ -14,7 +14,7 @@
  *   http_requests_total{route,method,status}
  *   http_request_duration_seconds{route}          (histogram)
  *   gateway_upstream_errors_total{service,kind}
- *   gateway_upstream_up{service,address}          (gauge, from the prober)
+ *   gateway_upstream_up{service,address}          (gauge: prober, workers)
  *   gateway_auth_rejections_total{reason}         (missing|invalid|revoked)
  *   gateway_revoked_tokens                        (gauge, the set's size)
  *   gateway_revocation_live                       (gauge, revocation.c)

@@ -65,6 +65,34 @@ int upstream_parse_hostport(const char *s, size_t len, char *host,
 void upstream_set_init(struct upstream_set *set)
 {
 	memset(set, 0, sizeof(*set));
+	set->cooldown_ns = (uint64_t)UPSTREAM_COOLDOWN_DEFAULT_MS * 1000000u;
+}
+
+bool upstream_mark_down(struct upstream_addr *a, uint64_t now_ns,
+                        uint64_t cooldown_ns)
+{
+	atomic_store_explicit(&a->retry_at, now_ns + cooldown_ns,
+	                      memory_order_relaxed);
+	return atomic_exchange_explicit(&a->health, UPSTREAM_DOWN,
+	                                memory_order_relaxed) != UPSTREAM_DOWN;
+}
+
+bool upstream_mark_up(struct upstream_addr *a)
+{
+	return atomic_exchange_explicit(&a->health, UPSTREAM_UP,
+	                                memory_order_relaxed) != UPSTREAM_UP;
+}
+
+bool upstream_claim_trial(struct upstream_addr *a, uint64_t now_ns,
+                          uint64_t cooldown_ns)
+{
+	uint64_t at = atomic_load_explicit(&a->retry_at, memory_order_relaxed);
+
+	if (now_ns < at)
+		return false;
+	return atomic_compare_exchange_strong_explicit(
+	        &a->retry_at, &at, now_ns + cooldown_ns, memory_order_relaxed,
+	        memory_order_relaxed);
 }
 
 static int resolve(struct upstream_addr *a, const char *host, int port)
@@ -132,6 +160,7 @@ int upstream_set_add_list(struct upstream_set *set, enum service_id service,
 		a->service = service;
 		snprintf(a->name, sizeof(a->name), "%.*s", (int)len, p);
 		atomic_init(&a->health, UPSTREAM_UNKNOWN);
+		atomic_init(&a->retry_at, 0);
 		set->naddrs++;
 		if (!end)
 			break;

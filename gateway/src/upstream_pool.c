@@ -1,5 +1,7 @@
 #include "upstream_pool.h"
 
+#include "metrics_gw.h"
+
 #include "shop/error.h"
 #include "shop/log.h"
 #include "shop/util.h"
@@ -262,20 +264,57 @@ const char *upstream_error_name(int err)
 	}
 }
 
-/* Round-robin over the usable addresses of a service; -1 when none. */
-static long pick_addr(struct upstream_pool *pool, enum service_id svc)
+/* Round-robin over the usable addresses of a service, a down one taking
+ * its turn when its trial is due (*trial is then true); -1 when none. */
+static long pick_addr(struct upstream_pool *pool, enum service_id svc,
+                      bool *trial)
 {
-	const struct upstream_set *set = pool->set;
+	struct upstream_set *set = pool->set;
 	size_t first = set->services[svc].first;
 	size_t count = set->services[svc].count;
+	uint64_t now = 0;
 
+	*trial = false;
 	for (size_t i = 0; i < count; i++) {
 		size_t k = first + (pool->rr[svc]++ % count);
+		struct upstream_addr *a = &set->addrs[k];
 
-		if (upstream_usable(&set->addrs[k]))
+		if (upstream_usable(a))
 			return (long)k;
+		if (!now)
+			now = shop_now_ns();
+		if (upstream_claim_trial(a, now, set->cooldown_ns)) {
+			*trial = true;
+			return (long)k;
+		}
 	}
 	return -1;
+}
+
+/* True when an address of a's service other than a is usable. */
+static bool other_usable(const struct upstream_pool *pool,
+                         const struct upstream_addr *a)
+{
+	const struct upstream_set *set = pool->set;
+	size_t first = set->services[a->service].first;
+	size_t count = set->services[a->service].count;
+
+	for (size_t k = first; k < first + count; k++)
+		if (&set->addrs[k] != a && upstream_usable(&set->addrs[k]))
+			return true;
+	return false;
+}
+
+/* Passive health: what a worker saw marks the address down. */
+static void mark_down(struct upstream_pool *pool, struct upstream_addr *a,
+                      const char *why)
+{
+	if (!upstream_mark_down(a, shop_now_ns(), pool->set->cooldown_ns))
+		return;
+	metrics_gw_upstream_up(a, 0);
+	slog_kv(SLOG_WARN, NULL, "upstream is down",
+	        SLOG_S("service", service_name(a->service)),
+	        SLOG_S("address", a->name), SLOG_S("reason", why));
 }
 
 /* ---- exchange ---- */
@@ -383,7 +422,7 @@ static int connect_new(struct upstream_pool *pool, struct exchange *ex,
 		conn_close(pool, c);
 		if (err == ECONNREFUSED || err == ENETUNREACH ||
 		    err == EHOSTUNREACH) {
-			upstream_set_health(a, UPSTREAM_DOWN);
+			mark_down(pool, a, strerror(err));
 			return UPSTREAM_EREFUSED;
 		}
 		slog_warn("cannot connect to '%s': %s", a->name, strerror(err));
@@ -425,7 +464,7 @@ static int dispatch(struct upstream_pool *pool, struct exchange *ex, bool fresh)
 	size_t limit = pool->set->services[ex->service].count + 4;
 
 	while (ex->attempts++ < limit) {
-		long k = pick_addr(pool, ex->service);
+		long k = pick_addr(pool, ex->service, &ex->trial);
 		struct upconn *c;
 		int rc;
 
@@ -433,7 +472,7 @@ static int dispatch(struct upstream_pool *pool, struct exchange *ex, bool fresh)
 			return ex->last_error ? ex->last_error
 			                      : UPSTREAM_EUNAVAIL;
 		ex->addr = &pool->set->addrs[k];
-		if (!fresh && pool->idle[k].head) {
+		if (!fresh && !ex->trial && pool->idle[k].head) {
 			c = pool->idle[k].head;
 			list_unlink(pool, c);
 			c->state = UC_ACTIVE;
@@ -472,6 +511,7 @@ int upstream_pool_start(struct upstream_pool *pool, struct exchange *ex)
 	ex->sent = 0;
 	ex->attempts = 0;
 	ex->last_error = 0;
+	ex->trial = false;
 	exchange_reset_response(ex, pool);
 	if (pool->set->services[ex->service].count == 0)
 		return UPSTREAM_EUNAVAIL;
@@ -495,8 +535,17 @@ static void finish(struct upstream_pool *pool, struct upconn *c,
                    uint32_t events)
 {
 	struct exchange *ex = c->ex;
+	struct upstream_addr *a = &pool->set->addrs[c->addr];
 
 	c->ex = NULL;
+	/* a down address answered its trial: it is back */
+	if (ex->trial && upstream_mark_up(a)) {
+		metrics_gw_upstream_up(a, 1);
+		slog_kv(SLOG_INFO, NULL, "upstream is up",
+		        SLOG_S("service", service_name(a->service)),
+		        SLOG_S("address", a->name),
+		        SLOG_S("reason", "answered after its cool-down"));
+	}
 	/* an early answer (say a 413) before the whole request went out
 	 * leaves the rest of the request unsent: not reusable */
 	if (ex->parser.keep_alive && ex->sent == request_len(ex) &&
@@ -510,23 +559,34 @@ static void finish(struct upstream_pool *pool, struct upconn *c,
 	complete(pool, ex, UPSTREAM_OK);
 }
 
-/* The socket failed under ex with err. Retries once on a fresh socket when
- * a kept-alive socket broke before any answer and the request may be sent
- * again; otherwise completes ex with err. */
+/* The socket failed under ex with err. A new connection closed or reset
+ * before any byte of an answer marks its address down, unless no other
+ * address of the service is usable: the upstream may have died, or just
+ * dropped this one request (a lone upstream stays in use, as a refusal
+ * will tell the first case soon enough). A kept-alive socket may have met
+ * the upstream's idle timeout: that marks nothing. Either way, before any
+ * answer, a request that may be sent again (GET, HEAD, or nothing of it
+ * sent) is retried once on a fresh socket, which the mark sends to another
+ * address; otherwise ex completes with err. */
 static void fail(struct upstream_pool *pool, struct upconn *c, int err)
 {
 	struct exchange *ex = c->ex;
+	struct upstream_addr *a = &pool->set->addrs[c->addr];
 	bool reused = c->reused;
+	bool answered = resp_parser_started(&ex->parser, &ex->resp);
 	int rc;
 
 	conn_close(pool, c);
 	ex->conn = NULL;
-	if (err == UPSTREAM_ERESET && reused && !ex->retried &&
-	    !resp_parser_started(&ex->parser, &ex->resp) &&
+	if (err == UPSTREAM_ERESET && !answered && !reused &&
+	    other_usable(pool, a))
+		mark_down(pool, a, "closed the connection before answering");
+	if (err == UPSTREAM_ERESET && !answered && !ex->retried &&
 	    (ex->idempotent || ex->sent == 0)) {
 		ex->retried = true;
 		ex->sent = 0;
 		ex->attempts = 0;
+		ex->last_error = err; /* the answer when no address is left */
 		exchange_reset_response(ex, pool);
 		rc = dispatch(pool, ex, true);
 		if (rc == 0)
@@ -546,7 +606,8 @@ static void connect_failed(struct upstream_pool *pool, struct upconn *c,
 	struct upstream_addr *a = &pool->set->addrs[c->addr];
 	int rc;
 
-	upstream_set_health(a, UPSTREAM_DOWN);
+	mark_down(pool, a,
+	          err == ETIMEDOUT ? "connect timeout" : strerror(err));
 	conn_close(pool, c);
 	ex->conn = NULL;
 	ex->last_error = err == ETIMEDOUT ? UPSTREAM_ECONNECT_TIMEOUT

@@ -69,6 +69,7 @@ struct exchange {
 	size_t sent;
 	unsigned attempts;
 	int last_error;
+	bool trial; /* addr is down: this is its one trial of a cool-down */
 };
 
 struct upstream_pool;
@@ -86,9 +87,19 @@ void upstream_pool_free(struct upstream_pool *pool);
 
 /*
  * Sends ex upstream: picks an address of ex->service round-robin among the
- * usable ones, takes an idle socket or connects a new one. Returns 0 when
- * the exchange is under way (ex->done will be called), or an upstream_error
- * when it failed at once (done will not be called).
+ * usable ones (or a down one whose cool-down has passed, for one trial on a
+ * new connection), takes an idle socket or connects a new one. Returns 0
+ * when the exchange is under way (ex->done will be called), or an
+ * upstream_error when it failed at once (done will not be called).
+ *
+ * Passive health: a connection refused, a connect timeout, or a new
+ * connection closed or reset before any byte of an answer (this one only
+ * while another address of the service is usable) marks the address down
+ * (upstream.h), logged once per change; a request not sent yet goes on to
+ * another address, and so does a GET or HEAD that lost its new
+ * connection. A kept-alive socket that breaks marks nothing (an idle
+ * timeout racing with the request looks the same); nor does a slow answer
+ * (the prober judges those). A whole answer to a trial marks it up.
  */
 int upstream_pool_start(struct upstream_pool *pool, struct exchange *ex);
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -27,6 +28,8 @@ struct env {
 	struct upstream_set set;
 	int listen_fd;
 	int port;
+	int listen2_fd; /* the second address's, or -1 */
+	int port2;
 	int epfd;
 	struct upstream_pool *pool;
 	struct gbuf head, body;
@@ -66,11 +69,41 @@ static int setup(void **state)
 
 	memset(&env, 0, sizeof(env));
 	E = &env;
+	env.listen2_fd = -1;
 	env.listen_fd = listen_any(&env.port);
 	if (env.listen_fd < 0)
 		return -1;
 	upstream_set_init(&env.set);
 	snprintf(list, sizeof(list), "127.0.0.1:%d", env.port);
+	if (upstream_set_add_list(&env.set, SVC_PRODUCT, "PRODUCT_UPSTREAMS",
+	                          list) < 0)
+		return -1;
+	env.epfd = epoll_create1(EPOLL_CLOEXEC);
+	env.pool = upstream_pool_new(&env.set, env.epfd, 200, 300, 8, 1 << 20);
+	gbuf_init(&env.head);
+	gbuf_init(&env.body);
+	gbuf_init(&env.ex.resp);
+	*state = &env;
+	return 0;
+}
+
+/* Two addresses for the product service, each with its listener; a
+ * cool-down of 1 s unless a test sets another. */
+static int setup_two(void **state)
+{
+	static struct env env;
+	char list[64];
+
+	memset(&env, 0, sizeof(env));
+	E = &env;
+	env.listen_fd = listen_any(&env.port);
+	env.listen2_fd = listen_any(&env.port2);
+	if (env.listen_fd < 0 || env.listen2_fd < 0)
+		return -1;
+	upstream_set_init(&env.set);
+	env.set.cooldown_ns = 1000000000u;
+	snprintf(list, sizeof(list), "127.0.0.1:%d,127.0.0.1:%d", env.port,
+	         env.port2);
 	if (upstream_set_add_list(&env.set, SVC_PRODUCT, "PRODUCT_UPSTREAMS",
 	                          list) < 0)
 		return -1;
@@ -90,6 +123,8 @@ static int teardown(void **state)
 	upstream_pool_free(env->pool);
 	close(env->epfd);
 	close(env->listen_fd);
+	if (env->listen2_fd >= 0)
+		close(env->listen2_fd);
 	gbuf_release(&env->head);
 	gbuf_release(&env->body);
 	gbuf_release(&env->ex.resp);
@@ -157,6 +192,33 @@ static int accept_one(struct env *env)
 	}
 	fail_msg("no connection arrived");
 	return -1;
+}
+
+/* Accepts the next connection on either listener; *which says whose
+ * (0: the first address, 1: the second). */
+static int accept_which(struct env *env, int *which)
+{
+	struct pollfd p[2] = {{.fd = env->listen_fd, .events = POLLIN},
+	                      {.fd = env->listen2_fd, .events = POLLIN}};
+
+	for (int i = 0; i < 200; i++) {
+		if (poll(p, 2, 0) > 0) {
+			*which = (p[0].revents & POLLIN) ? 0 : 1;
+			return accept(*which ? env->listen2_fd : env->listen_fd,
+			              NULL, NULL);
+		}
+		pump(env, 5);
+	}
+	fail_msg("no connection arrived");
+	return -1;
+}
+
+/* True when a connection waits on listener fd. */
+static bool pending(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1;
 }
 
 /* Reads one request head (and the body when content says how long) from
@@ -274,6 +336,8 @@ static void test_stale_socket_retried_for_get(void **state)
 	pump(env, 500);
 	assert_int_equal(env->done, 1);
 	assert_int_equal(env->ex.result, UPSTREAM_ERESET);
+	/* a kept-alive socket breaking marks nothing down */
+	assert_true(upstream_usable(&env->set.addrs[0]));
 }
 
 static void test_bad_and_timeout(void **state)
@@ -331,6 +395,223 @@ static void test_refused_then_unavailable(void **state)
 	start(env, "GET", NULL, UPSTREAM_EUNAVAIL);
 }
 
+/* Serves the request in flight on fd (whichever address it is) with a
+ * 200 whose body names the address, and checks the exchange. */
+static void serve_ok(struct env *env, int fd, int which)
+{
+	char buf[2048];
+
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	reply(fd, which ? "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+	                : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nzero");
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_OK);
+	assert_ptr_equal(env->ex.addr, &env->set.addrs[which]);
+	assert_string_equal(resp_body(env), which ? "one" : "zero");
+}
+
+/* Sends a GET; it must go to address `want`, on its kept-alive socket
+ * fds[want], or on a new connection (accepted into fds[want]). */
+static void get_expecting(struct env *env, int fds[2], int want)
+{
+	start(env, "GET", NULL, 0);
+	if (fds[want] < 0 || pending(want ? env->listen2_fd : env->listen_fd)) {
+		int which = -1;
+		int fd = accept_which(env, &which);
+
+		assert_int_equal(which, want);
+		if (fds[want] >= 0)
+			close(fds[want]);
+		fds[want] = fd;
+	}
+	serve_ok(env, fds[want], want);
+}
+
+static void test_round_robin_skips_refused(void **state)
+{
+	struct env *env = *state;
+	int fds[2] = {-1, -1};
+
+	/* requests alternate between the two addresses */
+	for (int i = 0; i < 6; i++)
+		get_expecting(env, fds, i % 2);
+	assert_int_equal(upstream_pool_idle(env->pool), 2);
+
+	/* the second one goes away: its kept-alive socket closes, and the
+	 * next request for it is refused, marks it down and goes to the
+	 * first one instead, at once and whatever the method */
+	close(fds[1]);
+	fds[1] = -1;
+	close(env->listen2_fd);
+	env->listen2_fd = -1;
+	pump(env, 50);
+	assert_int_equal(upstream_pool_idle(env->pool), 1);
+	get_expecting(env, fds, 0);
+	assert_true(upstream_usable(&env->set.addrs[1]));
+	start(env, "POST", "x", 0);
+	serve_ok(env, fds[0], 0);
+	assert_false(upstream_usable(&env->set.addrs[1]));
+	assert_int_equal(atomic_load(&env->set.addrs[1].health), UPSTREAM_DOWN);
+
+	/* skipped from then on, within the cool-down (1 s) */
+	for (int i = 0; i < 4; i++)
+		get_expecting(env, fds, 0);
+	close(fds[0]);
+}
+
+static void test_cooldown_trial_brings_it_back(void **state)
+{
+	struct env *env = *state;
+	int fds[2] = {-1, -1};
+	int which = -1;
+	int fd;
+
+	get_expecting(env, fds, 0);
+	get_expecting(env, fds, 1);
+
+	/* the second is marked down (by a probe, say) though it is fine */
+	env->set.cooldown_ns = 500000000u; /* 500 ms */
+	upstream_mark_down(&env->set.addrs[1], shop_now_ns(),
+	                   env->set.cooldown_ns);
+	for (int i = 0; i < 4; i++)
+		get_expecting(env, fds, 0);
+
+	/* once the cool-down is over, one request (the first whose turn
+	 * falls on it) tries it, on a new connection; its answer marks the
+	 * address up */
+	usleep(550000);
+	for (int tries = 0;; tries++) {
+		start(env, "GET", NULL, 0);
+		if (env->ex.trial)
+			break;
+		assert_ptr_equal(env->ex.addr, &env->set.addrs[0]);
+		serve_ok(env, fds[0], 0);
+		assert_true(tries < 1);
+	}
+	assert_ptr_equal(env->ex.addr, &env->set.addrs[1]);
+	fd = accept_which(env, &which);
+	assert_int_equal(which, 1);
+	assert_false(upstream_usable(&env->set.addrs[1]));
+	serve_ok(env, fd, 1);
+	assert_true(upstream_usable(&env->set.addrs[1]));
+	assert_int_equal(atomic_load(&env->set.addrs[1].health), UPSTREAM_UP);
+	close(fds[1]);
+	fds[1] = fd;
+
+	/* round-robin again (the trial's socket is kept alive) */
+	get_expecting(env, fds, 0);
+	get_expecting(env, fds, 1);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void test_failed_trial_waits_another_cooldown(void **state)
+{
+	struct env *env = *state;
+	int fds[2] = {-1, -1};
+	uint64_t t0;
+
+	close(env->listen2_fd); /* the second address refuses */
+	env->listen2_fd = -1;
+	env->set.cooldown_ns = 500000000u; /* 500 ms */
+	upstream_mark_down(&env->set.addrs[1], shop_now_ns(),
+	                   env->set.cooldown_ns);
+	usleep(550000);
+	t0 = shop_now_ns();
+	/* the trial is refused: the request goes to the first address, and
+	 * the second is down for another cool-down */
+	get_expecting(env, fds, 0);
+	get_expecting(env, fds, 0);
+	assert_true(atomic_load(&env->set.addrs[1].retry_at) >=
+	            t0 + env->set.cooldown_ns);
+	assert_false(upstream_usable(&env->set.addrs[1]));
+	for (int i = 0; i < 4; i++)
+		get_expecting(env, fds, 0);
+	close(fds[0]);
+}
+
+static void test_new_connection_reset_marks_down(void **state)
+{
+	struct env *env = *state;
+	char buf[2048];
+	int which = -1, fd, fd2;
+
+	/* a new connection to the first address is dropped without an
+	 * answer: it is marked down and the GET goes on to the second */
+	start(env, "GET", NULL, 0);
+	fd = accept_which(env, &which);
+	assert_int_equal(which, 0);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	close(fd);
+	fd2 = accept_which(env, &which);
+	assert_int_equal(which, 1);
+	serve_ok(env, fd2, 1);
+	assert_true(env->ex.retried);
+	assert_false(upstream_usable(&env->set.addrs[0]));
+	assert_true(upstream_usable(&env->set.addrs[1]));
+
+	/* the first being down, a new connection to the second (the last
+	 * address in use) dropped twice marks nothing: 502, still in use */
+	close(fd2);
+	pump(env, 50); /* its kept-alive socket is gone */
+	start(env, "GET", NULL, 0);
+	for (int i = 0; i < 2; i++) {
+		fd = accept_which(env, &which);
+		assert_int_equal(which, 1);
+		serve_read(env, fd, buf, sizeof(buf), 0);
+		close(fd);
+	}
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_ERESET);
+	assert_true(upstream_usable(&env->set.addrs[1]));
+}
+
+static void test_new_connection_reset_single_address(void **state)
+{
+	struct env *env = *state;
+	char buf[2048];
+	int fd;
+
+	/* a POST on a new connection dropped without an answer: 502, not
+	 * sent again; and the only address stays in use (it may have dropped
+	 * just this request) */
+	start(env, "POST", "x", 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	close(fd);
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_ERESET);
+	assert_false(env->ex.retried);
+	assert_true(upstream_usable(&env->set.addrs[0]));
+
+	/* a GET likewise is sent once more, on a new connection to the same
+	 * address; dropped again, it answers "closed before answering" */
+	start(env, "GET", NULL, 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	close(fd);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	close(fd);
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_ERESET);
+	assert_true(env->ex.retried);
+	assert_true(upstream_usable(&env->set.addrs[0]));
+
+	/* and the next request is served */
+	start(env, "GET", NULL, 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	reply(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	pump(env, 500);
+	assert_int_equal(env->ex.result, UPSTREAM_OK);
+	close(fd);
+}
+
 static void test_no_upstream_configured(void **state)
 {
 	struct env *env = *state;
@@ -358,6 +639,20 @@ int main(void)
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_no_upstream_configured,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_round_robin_skips_refused,
+	                                        setup_two, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_cooldown_trial_brings_it_back, setup_two,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_failed_trial_waits_another_cooldown, setup_two,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_new_connection_reset_marks_down, setup_two,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_new_connection_reset_single_address, setup,
+	                teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
