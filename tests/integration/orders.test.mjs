@@ -64,8 +64,9 @@ const setup = once(async () => {
 	await waitForHealthy(env.productUrl);
 	await waitForHealthy(env.cartUrl);
 	adminToken(); // fail early, with the key path, when the key is unusable
-	releaseCatalog = await acquireCatalogLock();
+	// broker first, then catalog: the order every other file takes them in
 	releaseBroker = await acquireBrokerLock('shared'); // never while broker-outage.test.mjs has the broker down
+	releaseCatalog = await acquireCatalogLock();
 	const cats = await getCategories(gw);
 	assert.ok(cats.length > 0, 'need at least one category');
 	products = productFactory(gw, { tag: 'order', category: cats[0].slug });
