@@ -81,12 +81,12 @@ wait_http "http://127.0.0.1:$UP_PORT/health" || exit 1
 wait_http "http://127.0.0.1:$UP2_PORT/health" || exit 1
 
 # ---- an ES256 key pair, and tokens signed with it
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-	-out "$TMP/jwt_private.pem" 2>/dev/null &&
-	openssl pkey -in "$TMP/jwt_private.pem" -pubout -out "$TMP/jwt_public.pem" 2>/dev/null || {
+if ! openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	-out "$TMP/jwt_private.pem" 2>/dev/null ||
+	! openssl pkey -in "$TMP/jwt_private.pem" -pubout -out "$TMP/jwt_public.pem" 2>/dev/null; then
 	echo "cannot generate a key pair with openssl" >&2
 	exit 1
-}
+fi
 SUB=7c1f7d2e-5b7a-4d55-9d55-0b6e1a6f0c11
 mint() { # jti [ttl_s [sub]]: an access token as the user service signs them
 	python3 - "$TMP/jwt_private.pem" "$1" "${2:-900}" "${3:-$SUB}" <<'PY'

@@ -12,7 +12,7 @@ check() { # layer, forbidden-regex
 	[ -d "$dir" ] || return 0
 	hits=$(grep -rnE "#include[[:space:]]*\"[^\"]*($forbidden)/" "$dir" || true)
 	if [ -n "$hits" ]; then
-		echo "layering violation in ${dir#$root/}:"
+		echo "layering violation in ${dir#"$root"/}:"
 		echo "$hits"
 		fail=1
 	fi
@@ -26,7 +26,7 @@ for svc in "$root"/services/*/; do
 	hits=$(grep -rnE '#include[[:space:]]*<(libpq-fe|hiredis/hiredis|amqp|curl/curl)\.h>' \
 		"$src/domain" "$src/core" "$src/api" 2>/dev/null || true)
 	if [ -n "$hits" ]; then
-		echo "I/O library outside infrastructure in ${svc#$root/}:"
+		echo "I/O library outside infrastructure in ${svc#"$root"/}:"
 		echo "$hits"
 		fail=1
 	fi

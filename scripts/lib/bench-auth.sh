@@ -79,6 +79,7 @@ bench_auth() {
 	user_pid=$(cat "$ROOT/.state/dev/pids/user.pid" 2>/dev/null || true)
 	[[ -n $user_pid && -r /proc/$user_pid/stat ]] || user_pid=''
 
+	# shellcheck disable=SC2153 # CONNS: set by scripts/bench.sh, which sources this file
 	auth_row e "e gateway public" "$agw_pid" "http://127.0.0.1:$agw_port/api/products/6f1c2a9e-8d3b-4c57-9a0e-2b7d4f8c1e35" "$CONNS"
 	auth_row f "f gateway + token" "$agw_pid" "http://127.0.0.1:$agw_port/api/users/me" "$CONNS" \
 		-H "Authorization: Bearer $token"
