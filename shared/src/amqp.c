@@ -600,7 +600,8 @@ static int bind_queue(struct amqp_conn *c, const char *queue,
 	amqp_queue_bind(c->state, CHANNEL, amqp_cstring_bytes(queue),
 	                amqp_cstring_bytes(exchange), amqp_cstring_bytes(key),
 	                amqp_empty_table);
-	snprintf(what, sizeof(what), "%s -> %s", key, queue);
+	/* names are at most 255 bytes (AMQP); the label is only logged */
+	snprintf(what, sizeof(what), "%.140s -> %.140s", key, queue);
 	return declared(c, "binding", what);
 }
 

@@ -105,7 +105,7 @@ static int q_claim(void *self, struct arena *a, int lease_ms,
 	struct pg_email_queue *q = self;
 	char lease[16];
 	const char *p[1] = {lease};
-	PGresult *res;
+	PGresult *res = NULL;
 	struct email_claimed m;
 	int rc;
 
@@ -153,7 +153,7 @@ struct email_queue pg_email_queue_port(struct pg_email_queue *q)
 
 int pg_email_queue_depth(struct pg_email_queue *q, long long *out)
 {
-	PGresult *res;
+	PGresult *res = NULL;
 	int rc = exec(q, STMT_DEPTH, 0, NULL, "count queued messages", &res);
 
 	if (rc)
