@@ -29,6 +29,12 @@ async function productsInStock(n) {
   return ok.slice(0, n);
 }
 
+/** The grid once the results of the current URL are in (the previous
+ * results stay on screen, dimmed and aria-busy, while new ones load). */
+async function settledGrid(page) {
+  await page.locator('ul[aria-label="Products"][aria-busy="false"]').waitFor();
+}
+
 function noPageErrors(page) {
   assert.deepEqual(page.errors, [], `errors in the page: ${page.errors.join('; ')}`);
 }
@@ -61,6 +67,7 @@ describe('storefront (Chromium)', { timeout: 300000 * SLOW }, () => {
     await page.getByRole('button', { name: 'Books', exact: true }).click();
     await page.waitForURL(/category=books/);
     await page.getByRole('heading', { level: 1, name: 'Books' }).waitFor();
+    await settledGrid(page);
     const names = await page.locator('.card-title').allTextContents();
     const books = (await api('/api/products?category=books&page_size=12')).json.items.map((p) => p.name);
     assert.deepEqual(names, books, 'the grid shows what the API says is in Books');
@@ -85,9 +92,7 @@ describe('storefront (Chromium)', { timeout: 300000 * SLOW }, () => {
     await page.getByRole('searchbox', { name: 'Search products' }).pressSequentially('hedphones', { delay: 40 });
     await page.waitForURL(/q=hedphones/);
     await page.getByRole('heading', { level: 1, name: 'Results for “hedphones”' }).waitFor();
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('.card-title')].some((e) => /headphones/i.test(e.textContent ?? '')),
-    );
+    await settledGrid(page);
     const names = await page.locator('.card-title').allTextContents();
     assert.ok(names.length > 0 && names.every((n) => /headphone/i.test(n)), `only headphones for "hedphones": ${names}`);
     await shot(page, '03-search-typo');

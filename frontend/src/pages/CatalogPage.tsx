@@ -114,7 +114,12 @@ export function CatalogPage() {
         </ul>
       ) : data && data.items.length > 0 ? (
         <>
-          <ul className={`grid ${products.isFetching ? 'refreshing' : ''}`} aria-label="Products">
+          {/* while new results load, the previous ones stay, dimmed */}
+          <ul
+            className={`grid ${products.isFetching ? 'refreshing' : ''}`}
+            aria-label="Products"
+            aria-busy={products.isFetching}
+          >
             {data.items.map((p) => (
               <ProductCard key={p.id} product={p} />
             ))}
