@@ -62,6 +62,8 @@ int gw_config_load(struct gw_config *c)
 	                   &c->response_timeout_ms);
 	bad |= config_long("GATEWAY_UPSTREAM_KEEPALIVE", 64, 0, 100000,
 	                   &c->upstream_keepalive);
+	bad |= config_long("GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS", 10000, 100,
+	                   3600000, &c->upstream_idle_ms);
 	bad |= config_long("GATEWAY_HEALTH_INTERVAL_MS", 1000, 100, 3600000,
 	                   &c->health_interval_ms);
 	bad |= config_long("GATEWAY_HEALTH_TIMEOUT_MS", 1000, 1, 60000,

@@ -26,6 +26,7 @@ struct gw_config {
 	long connect_timeout_ms;   /* GATEWAY_CONNECT_TIMEOUT_MS */
 	long response_timeout_ms;  /* GATEWAY_RESPONSE_TIMEOUT_MS */
 	long upstream_keepalive;   /* GATEWAY_UPSTREAM_KEEPALIVE */
+	long upstream_idle_ms;     /* GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS */
 	long health_interval_ms;   /* GATEWAY_HEALTH_INTERVAL_MS */
 	long health_timeout_ms;    /* GATEWAY_HEALTH_TIMEOUT_MS */
 	long shutdown_timeout_ms;  /* GATEWAY_SHUTDOWN_TIMEOUT_MS */

@@ -748,7 +748,10 @@ static enum MHD_Result start_exchange(struct gw_request *r)
 	r->ex.service = r->route.service;
 	r->ex.head = &r->head;
 	r->ex.body = &r->body;
-	r->ex.idempotent = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+	/* RFC 9110 9.2.2: sending these twice does what sending once does */
+	r->ex.idempotent = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+	                   strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 ||
+	                   strcmp(m, "OPTIONS") == 0;
 	r->ex.no_body = strcmp(m, "HEAD") == 0;
 	r->ex.done = exchange_done;
 	rc = upstream_pool_start(w->pool, &r->ex);

@@ -48,6 +48,7 @@ struct upstream_pool {
 	int epfd;
 	uint64_t connect_timeout_ns;
 	uint64_t response_timeout_ns;
+	uint64_t idle_timeout_ns;
 	size_t max_idle;
 	size_t max_response;
 	struct upconn *free;       /* singly linked through next */
@@ -117,12 +118,14 @@ static void list_append(struct upstream_pool *pool, struct upconn *c,
 	l->n++;
 }
 
+/* Newest first: dispatch() takes the head, expiry closes from the tail. */
 static void idle_push(struct upstream_pool *pool, struct upconn *c)
 {
 	struct uc_list *l;
 
 	list_unlink(pool, c);
 	c->list = L_IDLE;
+	c->deadline = shop_now_ns() + pool->idle_timeout_ns;
 	l = &pool->idle[c->addr];
 	c->prev = NULL;
 	c->next = l->head;
@@ -185,6 +188,7 @@ static void recycle_closed(struct upstream_pool *pool)
 struct upstream_pool *upstream_pool_new(struct upstream_set *set, int epfd,
                                         unsigned connect_timeout_ms,
                                         unsigned response_timeout_ms,
+                                        unsigned idle_timeout_ms,
                                         size_t max_idle, size_t max_response)
 {
 	struct upstream_pool *pool = calloc(1, sizeof(*pool));
@@ -195,6 +199,7 @@ struct upstream_pool *upstream_pool_new(struct upstream_set *set, int epfd,
 	pool->epfd = epfd;
 	pool->connect_timeout_ns = (uint64_t)connect_timeout_ms * 1000000u;
 	pool->response_timeout_ns = (uint64_t)response_timeout_ms * 1000000u;
+	pool->idle_timeout_ns = (uint64_t)idle_timeout_ms * 1000000u;
 	pool->max_idle = max_idle;
 	pool->max_response = max_response;
 	return pool;
@@ -565,7 +570,7 @@ static void finish(struct upstream_pool *pool, struct upconn *c,
  * dropped this one request (a lone upstream stays in use, as a refusal
  * will tell the first case soon enough). A kept-alive socket may have met
  * the upstream's idle timeout: that marks nothing. Either way, before any
- * answer, a request that may be sent again (GET, HEAD, or nothing of it
+ * answer, a request that may be sent again (idempotent, or nothing of it
  * sent) is retried once on a fresh socket, which the mark sends to another
  * address; otherwise ex completes with err. */
 static void fail(struct upstream_pool *pool, struct upconn *c, int err)
@@ -742,6 +747,10 @@ void upstream_pool_expire(struct upstream_pool *pool, uint64_t now_ns)
 		conn_close(pool, c);
 		complete(pool, ex, UPSTREAM_ETIMEOUT);
 	}
+	for (size_t i = 0; i < pool->set->naddrs; i++)
+		while (pool->idle[i].tail &&
+		       pool->idle[i].tail->deadline <= now_ns)
+			conn_close(pool, pool->idle[i].tail);
 }
 
 uint64_t upstream_pool_next_deadline(const struct upstream_pool *pool)
@@ -752,6 +761,9 @@ uint64_t upstream_pool_next_deadline(const struct upstream_pool *pool)
 		d = pool->connecting.head->deadline;
 	if (pool->waiting.head && pool->waiting.head->deadline < d)
 		d = pool->waiting.head->deadline;
+	for (size_t i = 0; i < pool->set->naddrs; i++)
+		if (pool->idle[i].tail && pool->idle[i].tail->deadline < d)
+			d = pool->idle[i].tail->deadline;
 	return d;
 }
 

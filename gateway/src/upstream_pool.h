@@ -52,7 +52,8 @@ struct exchange {
 	enum service_id service;
 	const struct gbuf *head; /* request line and headers, CRLF CRLF */
 	const struct gbuf *body;
-	bool idempotent; /* may be retried once on a fresh socket */
+	bool idempotent; /* GET, HEAD, PUT, DELETE, OPTIONS: may be retried
+	                  * once on a fresh socket */
 	bool no_body;    /* HEAD: the response has no body */
 	exchange_done_fn done;
 
@@ -75,10 +76,14 @@ struct exchange {
 struct upstream_pool;
 
 /* Returns a pool for the addresses in set (borrowed, must outlive the pool)
- * whose sockets go into epfd, or NULL when out of memory. */
+ * whose sockets go into epfd, or NULL when out of memory. A socket left
+ * idle for idle_timeout_ms is closed: set below the upstreams' own idle
+ * timeout, the gateway and not the upstream closes it, so that no request
+ * that may not be sent twice (a POST) meets a socket closing under it. */
 struct upstream_pool *upstream_pool_new(struct upstream_set *set, int epfd,
                                         unsigned connect_timeout_ms,
                                         unsigned response_timeout_ms,
+                                        unsigned idle_timeout_ms,
                                         size_t max_idle, size_t max_response);
 
 /* Closes every socket and frees the pool. Exchanges still in flight must
@@ -96,8 +101,8 @@ void upstream_pool_free(struct upstream_pool *pool);
  * connection closed or reset before any byte of an answer (this one only
  * while another address of the service is usable) marks the address down
  * (upstream.h), logged once per change; a request not sent yet goes on to
- * another address, and so does a GET or HEAD that lost its new
- * connection. A kept-alive socket that breaks marks nothing (an idle
+ * another address, and so does an idempotent request (ex->idempotent) that
+ * lost its connection. A kept-alive socket that breaks marks nothing (an idle
  * timeout racing with the request looks the same); nor does a slow answer
  * (the prober judges those). A whole answer to a trial marks it up.
  */
@@ -107,10 +112,12 @@ int upstream_pool_start(struct upstream_pool *pool, struct exchange *ex);
 void upstream_pool_event(struct upstream_pool *pool, void *ptr,
                          uint32_t events);
 
-/* Fails the exchanges whose deadline passed. */
+/* Fails the exchanges whose deadline passed; closes the sockets idle for
+ * too long. */
 void upstream_pool_expire(struct upstream_pool *pool, uint64_t now_ns);
 
-/* The earliest deadline (monotonic ns), or UINT64_MAX when none. */
+/* The earliest deadline (monotonic ns), idle sockets' included, or
+ * UINT64_MAX when none. */
 uint64_t upstream_pool_next_deadline(const struct upstream_pool *pool);
 
 /* Abandons an exchange in flight: closes its socket; done is not called. */

@@ -94,6 +94,7 @@ struct worker *worker_new(const struct gateway *gw, unsigned index,
 	w->pool = upstream_pool_new(
 	        gw->upstreams, w->epfd, (unsigned)cfg->connect_timeout_ms,
 	        (unsigned)cfg->response_timeout_ms,
+	        (unsigned)cfg->upstream_idle_ms,
 	        (size_t)cfg->upstream_keepalive, (size_t)cfg->max_response);
 	if (!w->pool) {
 		slog_error("cannot start worker %u: out of memory", index);

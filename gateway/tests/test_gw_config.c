@@ -16,8 +16,9 @@
 static char key_file[] = "/tmp/gw-config-test-XXXXXX";
 
 static const char *const variables[] = {
-        "RATE_LIMIT_WINDOW_S", "RATE_LIMIT_PER_ADDRESS", "RATE_LIMIT_PER_USER",
-        "RATE_LIMIT_SYNC_MS",  "CORS_ORIGINS",
+        "RATE_LIMIT_WINDOW_S", "RATE_LIMIT_PER_ADDRESS",
+        "RATE_LIMIT_PER_USER", "RATE_LIMIT_SYNC_MS",
+        "CORS_ORIGINS",        "GATEWAY_UPSTREAM_IDLE_TIMEOUT_MS",
 };
 
 static int setup(void **state)
@@ -61,6 +62,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.rate_limit_per_address, 2000);
 	assert_int_equal(c.rate_limit_per_user, 1000);
 	assert_int_equal(c.rate_limit_sync_ms, 100);
+	/* under the services' HTTP_TIMEOUT_S default of 30 s */
+	assert_int_equal(c.upstream_idle_ms, 10000);
 	assert_string_equal(c.cors_origins, "");
 	assert_false(cors_enabled(&c.cors));
 }

@@ -79,7 +79,8 @@ static int setup(void **state)
 	                          list) < 0)
 		return -1;
 	env.epfd = epoll_create1(EPOLL_CLOEXEC);
-	env.pool = upstream_pool_new(&env.set, env.epfd, 200, 300, 8, 1 << 20);
+	env.pool = upstream_pool_new(&env.set, env.epfd, 200, 300, 10000, 8,
+	                             1 << 20);
 	gbuf_init(&env.head);
 	gbuf_init(&env.body);
 	gbuf_init(&env.ex.resp);
@@ -108,7 +109,8 @@ static int setup_two(void **state)
 	                          list) < 0)
 		return -1;
 	env.epfd = epoll_create1(EPOLL_CLOEXEC);
-	env.pool = upstream_pool_new(&env.set, env.epfd, 200, 300, 8, 1 << 20);
+	env.pool = upstream_pool_new(&env.set, env.epfd, 200, 300, 10000, 8,
+	                             1 << 20);
 	gbuf_init(&env.head);
 	gbuf_init(&env.body);
 	gbuf_init(&env.ex.resp);
@@ -338,6 +340,56 @@ static void test_stale_socket_retried_for_get(void **state)
 	assert_int_equal(env->ex.result, UPSTREAM_ERESET);
 	/* a kept-alive socket breaking marks nothing down */
 	assert_true(upstream_usable(&env->set.addrs[0]));
+}
+
+/* An idle socket is closed by the pool after its idle timeout, before the
+ * upstream's own would close it under a request. */
+static void test_idle_socket_closed_after_timeout(void **state)
+{
+	struct env *env = *state;
+	char buf[2048];
+	uint64_t before;
+	int fd;
+
+	upstream_pool_free(env->pool);
+	env->pool = upstream_pool_new(&env->set, env->epfd, 200, 300, 150, 8,
+	                              1 << 20);
+	assert_non_null(env->pool);
+	assert_int_equal(upstream_pool_next_deadline(env->pool), UINT64_MAX);
+	start(env, "GET", NULL, 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	before = shop_now_ns();
+	reply(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(upstream_pool_idle(env->pool), 1);
+	/* the idle socket's deadline is what the worker sleeps until */
+	assert_true(upstream_pool_next_deadline(env->pool) >=
+	            before + 150 * 1000000ull);
+	assert_true(upstream_pool_next_deadline(env->pool) <=
+	            shop_now_ns() + 150 * 1000000ull);
+
+	env->done = 0;
+	pump(env, 100);
+	assert_int_equal(upstream_pool_idle(env->pool), 1);
+	pump(env, 200);
+	assert_int_equal(upstream_pool_idle(env->pool), 0);
+	assert_int_equal(upstream_pool_next_deadline(env->pool), UINT64_MAX);
+	/* the upstream sees the gateway close it */
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(fd);
+
+	/* the next request connects anew */
+	start(env, "POST", "x", 0);
+	fd = accept_one(env);
+	serve_read(env, fd, buf, sizeof(buf), 0);
+	reply(fd, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	pump(env, 500);
+	assert_int_equal(env->done, 1);
+	assert_int_equal(env->ex.result, UPSTREAM_OK);
+	assert_int_equal(env->ex.parser.status, 201);
+	close(fd);
 }
 
 static void test_bad_and_timeout(void **state)
@@ -633,6 +685,8 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_stale_socket_retried_for_get, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_idle_socket_closed_after_timeout, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_and_timeout, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_refused_then_unavailable,
