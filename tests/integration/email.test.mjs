@@ -25,6 +25,7 @@ import { adminToken, badTokenMakers, mintToken } from './lib/jwt.mjs';
 import { registerUser } from './lib/users.mjs';
 import { acquireBrokerLock, mgmtApi, EXCHANGE } from './lib/broker.mjs';
 import { sampleEnvelope } from './lib/events.mjs';
+import { metricValue } from './lib/cart.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const emailHttp = client(env.emailUrl);
@@ -354,6 +355,44 @@ describe('email: events become mails at the SMTP sink', () => {
 		assert.ok((await metric('email_queue_depth')) >= 0);
 		assert.notEqual(await metric('email_send_failures_total'), undefined);
 		assert.notEqual(await metric('emails_failed_total'), undefined);
+	});
+
+	it('a queued message wakes one sender, not every one of them (email_claims_total)', async () => {
+		// Every looking sender counts one claim; one that finds nothing
+		// counts result="none". A woken sender sends until nothing is due
+		// (one "none" at the end), and each sender looks once per poll
+		// interval (1 s) on its own: so about one "none" per message sent
+		// plus one per sender per second. Were every sender woken by
+		// every NOTIFY, each message would cost a "none" for all senders
+		// but one.
+		const N = 30;
+		const scrape = async () => {
+			const res = await emailHttp.get('/metrics');
+			assert.equal(res.status, 200);
+			return {
+				none: metricValue(res.text, 'email_claims_total', { result: 'none' }) ?? 0,
+				found: metricValue(res.text, 'email_claims_total', { result: 'message' }) ?? 0,
+				sent: metricValue(res.text, 'emails_sent_total') ?? 0,
+				senders: metricValue(res.text, 'email_senders_connected') ?? 0,
+			};
+		};
+		const before = await scrape();
+		const started = Date.now();
+		const events = Array.from({ length: N }, () => orderEvent('order.confirmed'));
+		await Promise.all(events.map((e) => publish(e)));
+		for (const e of events) await waitForMails(byMessageId(messageIdOf(e.event_id, 'order_confirmed')), `order.confirmed ${e.event_id}`);
+		const now = await scrape();
+		const seconds = Math.ceil((Date.now() - started) / 1000);
+		const sent = now.sent - before.sent;
+		const none = now.none - before.none;
+		assert.ok(now.senders >= 2, `email_senders_connected is ${now.senders}: the check needs several senders`);
+		assert.ok(sent >= N, `emails_sent_total rose by ${sent}, expected at least ${N}`);
+		assert.ok(now.found - before.found >= N, `email_claims_total{result="message"} rose by ${now.found - before.found}`);
+		// twice the messages, and each sender's polls (the first one's
+		// also refreshes the queue depth) with two seconds to spare
+		const bound = 2 * sent + (now.senders + 1) * (seconds + 2);
+		console.error(`# ${N} mails: ${sent} sent, ${none} empty claims in ${seconds} s with ${now.senders} senders (bound ${bound}; waking all would be ~${sent * (now.senders - 1)})`);
+		assert.ok(none <= bound, `${none} empty claims for ${sent} messages in ${seconds} s: more than one sender is woken per message (bound ${bound})`);
 	});
 });
 

@@ -41,6 +41,15 @@ struct sender {
 	uint64_t retry_at, next_depth;
 };
 
+/* The one thread that LISTENs: each NOTIFY it reads wakes one sender. */
+struct listener {
+	pthread_t thread;
+	bool started;
+	PGconn *pg;
+	bool down;
+	unsigned backoff_ms;
+};
+
 struct email_senders {
 	char *conninfo;
 	char *db_name;
@@ -51,8 +60,16 @@ struct email_senders {
 	int wake[2]; /* written once at stop, never drained */
 	atomic_bool stop;
 	atomic_int connected;
+	/* wake-ups handed out by the listener and not taken yet (at most n):
+	 * a sender waits on cv until it takes one or its poll falls due */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+	bool sync_ready;   /* mu and cv initialised */
+	int tokens;
+	struct listener listener;
 	struct sender *senders;
 	struct metric *sent, *send_failures, *failed, *depth, *up;
+	struct metric *claims_found, *claims_empty;
 };
 
 static time_t wall_now(void *self)
@@ -104,23 +121,23 @@ static void link_failed(struct sender *s, const char *err)
 	                                                   : s->backoff_ms * 2;
 }
 
-static int connect_db(struct sender *s)
+static PGconn *open_pg(const char *conninfo, const char *app)
 {
 	const char *keys[] = {
 	        "dbname",     "connect_timeout", "application_name",
 	        "keepalives", "keepalives_idle", "tcp_user_timeout",
 	        NULL};
-	const char *vals[] = {s->owner->conninfo,
-	                      "2",
-	                      "email-sender",
-	                      "1",
-	                      "10",
-	                      "10000",
-	                      NULL};
+	const char *vals[] = {conninfo, "2", app, "1", "10", "10000", NULL};
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+static int connect_db(struct sender *s)
+{
 	char err[512];
 	PGresult *res;
 
-	s->pg = PQconnectdbParams(keys, vals, 1);
+	s->pg = open_pg(s->owner->conninfo, "email-sender");
 	if (!s->pg || PQstatus(s->pg) != CONNECTION_OK) {
 		one_line(err, sizeof(err),
 		         s->pg ? PQerrorMessage(s->pg) : "out of memory");
@@ -137,11 +154,10 @@ static int connect_db(struct sender *s)
 	 * Message-ID): the at-least-once the senders promise anyway, and no
 	 * fsync wait per message. The consumer's transactions stay durable. */
 	res = PQexec(s->pg, "SET statement_timeout = 5000; "
-	                    "SET synchronous_commit = off; "
-	                    "LISTEN " EMAIL_QUEUED_CHANNEL);
+	                    "SET synchronous_commit = off");
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		one_line(err, sizeof(err),
-		         res ? PQresultErrorMessage(res) : "listen failed");
+		         res ? PQresultErrorMessage(res) : "setup failed");
 		PQclear(res);
 		link_failed(s, err);
 		return SHOP_EUNAVAIL;
@@ -164,17 +180,124 @@ static int connect_db(struct sender *s)
 	return 0;
 }
 
-static bool drain_notifies(struct sender *s)
-{
-	bool any = false;
-	PGnotify *nf;
+/* ---- the listener ---- */
 
-	while (s->pg && (nf = PQnotifies(s->pg)) != NULL) {
-		any = true;
+/* Hands out n wake-ups, one sender each (every sender at most once). */
+static void wake_senders(struct email_senders *o, int n)
+{
+	pthread_mutex_lock(&o->mu);
+	o->tokens = o->tokens + n > o->n ? o->n : o->tokens + n;
+	if (o->tokens >= o->n)
+		pthread_cond_broadcast(&o->cv);
+	else
+		for (int i = 0; i < n; i++)
+			pthread_cond_signal(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+}
+
+static void listener_failed(struct email_senders *o, const char *err)
+{
+	struct listener *l = &o->listener;
+
+	PQfinish(l->pg);
+	l->pg = NULL;
+	if (!l->down)
+		slog_warn("the email senders' listener cannot use '%s': %s; "
+		          "they poll every %d ms meanwhile",
+		          o->db_name, err, o->poll_ms);
+	l->down = true;
+}
+
+static void listener_connect(struct email_senders *o)
+{
+	struct listener *l = &o->listener;
+	char err[512];
+	PGresult *res;
+
+	l->pg = open_pg(o->conninfo, "email-listener");
+	if (!l->pg || PQstatus(l->pg) != CONNECTION_OK) {
+		one_line(err, sizeof(err),
+		         l->pg ? PQerrorMessage(l->pg) : "out of memory");
+		listener_failed(o, err);
+		return;
+	}
+	PQsetNoticeProcessor(l->pg, quiet_notice, NULL);
+	res = PQexec(l->pg, "LISTEN " EMAIL_QUEUED_CHANNEL);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		one_line(err, sizeof(err),
+		         res ? PQresultErrorMessage(res) : "listen failed");
+		PQclear(res);
+		listener_failed(o, err);
+		return;
+	}
+	PQclear(res);
+	if (l->down)
+		slog_info("the email senders' listener reaches '%s' again",
+		          o->db_name);
+	l->down = false;
+	l->backoff_ms = BACKOFF_MIN_MS;
+	/* what was queued while nobody listened */
+	wake_senders(o, o->n);
+}
+
+/* Reads the NOTIFYs that came in: one per transaction that queued mail. */
+static int listener_drain(struct listener *l)
+{
+	PGnotify *nf;
+	int n = 0;
+
+	while ((nf = PQnotifies(l->pg)) != NULL) {
+		n++;
 		PQfreemem(nf);
 	}
-	return any;
+	return n;
 }
+
+static void *listener_main(void *arg)
+{
+	struct email_senders *o = arg;
+	struct listener *l = &o->listener;
+
+	while (!atomic_load(&o->stop)) {
+		struct pollfd fds[2] = {{.fd = o->wake[0], .events = POLLIN},
+		                        {.fd = -1, .events = POLLIN}};
+		int timeout = -1;
+		int n;
+
+		if (!l->pg)
+			listener_connect(o);
+		if (!l->pg) {
+			timeout = (int)l->backoff_ms;
+			l->backoff_ms *= 2;
+			if (l->backoff_ms > BACKOFF_MAX_MS)
+				l->backoff_ms = BACKOFF_MAX_MS;
+		}
+		if (l->pg)
+			fds[1].fd = PQsocket(l->pg);
+		if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+			slog_warn("the email listener cannot poll: %s",
+			          strerror(errno));
+		if (!l->pg || !fds[1].revents)
+			continue;
+		/* a backend terminated says so first, then closes */
+		if (!PQconsumeInput(l->pg) ||
+		    PQstatus(l->pg) == CONNECTION_BAD) {
+			char err[512];
+
+			one_line(err, sizeof(err), PQerrorMessage(l->pg));
+			listener_failed(o, err);
+			continue;
+		}
+		n = listener_drain(l);
+		if (n > 0)
+			wake_senders(o, n);
+	}
+	PQfinish(l->pg);
+	l->pg = NULL;
+	return NULL;
+}
+
+/* ---- the senders ---- */
 
 /* Sends until nothing is due, the connection broke or we stop. */
 static void send_due(struct sender *s)
@@ -191,6 +314,10 @@ static void send_due(struct sender *s)
 		                          s->arena, &outcome, why, sizeof(why));
 
 		arena_reset(s->arena);
+		if (rc == 0)
+			metric_add(outcome == DELIVERY_IDLE ? o->claims_empty
+			                                    : o->claims_found,
+			           1);
 		if (rc) {
 			if (rc == SHOP_EUNAVAIL ||
 			    PQstatus(s->pg) == CONNECTION_BAD) {
@@ -245,21 +372,26 @@ static int ms_until(uint64_t when, uint64_t now)
 	return when <= now ? 0 : (int)((when - now + 999999u) / 1000000u);
 }
 
+/* Waits for a wake-up from the listener, the stop, or timeout_ms. */
 static void wait_for_work(struct sender *s, int timeout_ms)
 {
-	struct pollfd fds[2] = {
-	        {.fd = s->owner->wake[0], .events = POLLIN},
-	        {.fd = s->pg ? PQsocket(s->pg) : -1, .events = POLLIN},
-	};
+	struct email_senders *o = s->owner;
+	struct timespec until;
 
-	if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
-		slog_warn("email sender cannot poll: %s", strerror(errno));
-	if (s->pg && fds[1].revents && !PQconsumeInput(s->pg)) {
-		char err[512];
-
-		one_line(err, sizeof(err), PQerrorMessage(s->pg));
-		link_failed(s, err);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&o->mu);
+	while (o->tokens == 0 && !atomic_load(&o->stop))
+		if (pthread_cond_timedwait(&o->cv, &o->mu, &until) == ETIMEDOUT)
+			break;
+	if (o->tokens > 0)
+		o->tokens--;
+	pthread_mutex_unlock(&o->mu);
 }
 
 static void *sender_main(void *arg)
@@ -276,8 +408,6 @@ static void *sender_main(void *arg)
 		if (s->pg) {
 			send_due(s);
 			refresh_depth(s);
-			if (drain_notifies(s))
-				continue;
 		}
 		if (atomic_load(&o->stop))
 			break;
@@ -288,10 +418,30 @@ static void *sender_main(void *arg)
 		    ms_until(s->next_depth, now) < timeout)
 			timeout = ms_until(s->next_depth, now);
 		wait_for_work(s, timeout);
-		drain_notifies(s);
 	}
 	disconnect(s);
 	return NULL;
+}
+
+static int sync_init(struct email_senders *o)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	if (pthread_condattr_init(&attr) != 0)
+		return -1;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&o->cv, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rc != 0)
+		return -1;
+	if (pthread_mutex_init(&o->mu, NULL) != 0) {
+		pthread_cond_destroy(&o->cv);
+		return -1;
+	}
+	o->sync_ready = true;
+	return 0;
 }
 
 static void senders_release(struct email_senders *o)
@@ -303,6 +453,10 @@ static void senders_release(struct email_senders *o)
 		arena_free(o->senders[i].arena);
 	}
 	free(o->senders);
+	if (o->sync_ready) {
+		pthread_cond_destroy(&o->cv);
+		pthread_mutex_destroy(&o->mu);
+	}
 	if (o->wake[0] >= 0)
 		close(o->wake[0]);
 	if (o->wake[1] >= 0)
@@ -326,6 +480,10 @@ int email_senders_start(const struct email_senders_options *opt,
 	if (!o)
 		return SHOP_ENOMEM;
 	o->wake[0] = o->wake[1] = -1;
+	if (sync_init(o) != 0) {
+		free(o);
+		return SHOP_ENOMEM;
+	}
 	o->conninfo = strdup(opt->conninfo);
 	o->db_name = strdup(opt->db_name ? opt->db_name : "database");
 	o->senders = calloc((size_t)opt->senders, sizeof(*o->senders));
@@ -355,6 +513,14 @@ int email_senders_start(const struct email_senders_options *opt,
 	o->up = metrics_gauge("email_senders_connected",
 	                      "Sender threads connected to the database", "");
 	metric_set(o->up, 0);
+	o->claims_found = metrics_counter(
+	        "email_claims_total",
+	        "Senders' looks for a due message, by what they found",
+	        "result=\"message\"");
+	o->claims_empty = metrics_counter(
+	        "email_claims_total",
+	        "Senders' looks for a due message, by what they found",
+	        "result=\"none\"");
 	for (int i = 0; i < o->n; i++) {
 		struct sender *s = &o->senders[i];
 
@@ -383,6 +549,13 @@ int email_senders_start(const struct email_senders_options *opt,
 		}
 		o->senders[i].started = true;
 	}
+	o->listener.backoff_ms = BACKOFF_MIN_MS;
+	if (pthread_create(&o->listener.thread, NULL, listener_main, o) != 0) {
+		slog_error("cannot start the email listener: no thread");
+		email_senders_free(o);
+		return SHOP_ERR;
+	}
+	o->listener.started = true;
 	*out = o;
 	return 0;
 fail:
@@ -396,7 +569,13 @@ void email_senders_free(struct email_senders *o)
 		return;
 	atomic_store(&o->stop, true);
 	if (o->wake[1] >= 0 && write(o->wake[1], "x", 1) < 0 && errno != EAGAIN)
-		slog_warn("cannot wake the email senders: %s", strerror(errno));
+		slog_warn("cannot wake the email listener: %s",
+		          strerror(errno));
+	pthread_mutex_lock(&o->mu);
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	if (o->listener.started)
+		pthread_join(o->listener.thread, NULL);
 	for (int i = 0; i < o->n; i++)
 		if (o->senders[i].started)
 			pthread_join(o->senders[i].thread, NULL);

@@ -5,13 +5,16 @@
 #include "smtp_transport.h"
 
 /*
- * The sender threads: each owns a PostgreSQL connection that LISTENs on
- * EMAIL_QUEUED_CHANNEL (woken at the commit that queued a message, and
- * by a poll as a fallback, which also picks up retries as they fall
- * due), a libcurl SMTP handle kept connected between messages, and runs
- * delivery_run_once() until nothing is due. The connection is opened
- * with backoff (100 ms doubling to 5 s) and reopened when it breaks,
- * each transition logged once.
+ * The sender threads: each owns a PostgreSQL connection and a libcurl
+ * SMTP handle kept connected between messages, and runs
+ * delivery_run_once() until nothing is due. One more thread, the
+ * listener, LISTENs on EMAIL_QUEUED_CHANNEL on a connection of its own
+ * and wakes one waiting sender per NOTIFY (one per commit that queued
+ * mail), so that a message costs one claim rather than one per sender;
+ * each sender also wakes on its own every poll_ms, which picks up retries
+ * as they fall due and carries on while the listener is disconnected.
+ * Connections are opened with backoff (100 ms doubling to 5 s) and
+ * reopened when they break, each transition logged once.
  *
  * Metrics: emails_sent_total, email_send_failures_total (failed
  * attempts), emails_failed_total (given up after the last attempt),
