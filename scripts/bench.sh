@@ -69,7 +69,9 @@
 #   (products per adder, 4), BENCH_CART_MIN_STOCK (20);
 #   for the checkout rows BENCH_CHECKOUT_SECONDS (the window, 20),
 #   BENCH_CHECKOUT_WARMUP (5), BENCH_CHECKOUT_CLIENTS (--connections),
-#   BENCH_CHECKOUT_PRODUCTS (16), BENCH_CHECKOUT_MAIL_WAIT (30)
+#   BENCH_CHECKOUT_PRODUCTS (16), BENCH_CHECKOUT_MAIL_WAIT (30),
+#   BENCH_CHECKOUT_RATE (orders/s offered, open loop; 0: closed loop, each
+#   client as fast as it can, the default)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -25,6 +25,11 @@
 #                      and the load generator, for context; and the backlogs
 #                      (every 500 ms: the order and payment outboxes, the
 #                      email daemon's queue, the broker's queues)
+# With BENCH_CHECKOUT_RATE=R (orders/s, > 0) the load is open-loop instead:
+# each client starts an iteration every clients / R seconds whether or not
+# the previous answers were fast (iterations that could not start on time
+# are counted as late), so the latencies are those of R orders/s offered,
+# not of a queue of 64 kept full.
 # Targets (the issue): checkout p99 < 25 ms, order-to-email p99 < 250 ms, at
 # least 300 complete orders/s on the 2-core machine with every daemon on it.
 #
@@ -97,9 +102,9 @@ bench_checkout() {
 
 	local clients=${BENCH_CHECKOUT_CLIENTS:-$CONNS} nproducts=${BENCH_CHECKOUT_PRODUCTS:-16}
 	local seconds=${BENCH_CHECKOUT_SECONDS:-20} warmup=${BENCH_CHECKOUT_WARMUP:-5}
-	local mail_wait=${BENCH_CHECKOUT_MAIL_WAIT:-30}
+	local mail_wait=${BENCH_CHECKOUT_MAIL_WAIT:-30} rate=${BENCH_CHECKOUT_RATE:-0}
 	local v
-	for v in "$clients" "$nproducts" "$seconds" "$warmup" "$mail_wait"; do
+	for v in "$clients" "$nproducts" "$seconds" "$warmup" "$mail_wait" "$rate"; do
 		[[ $v =~ ^[0-9]+$ ]] || die "BENCH_CHECKOUT_*: '$v' is not a whole number"
 	done
 	((clients >= 1 && clients <= 4096 && nproducts >= 1 && seconds >= 1)) ||
@@ -181,11 +186,12 @@ bench_checkout() {
 	jq -n --arg gw "$gw" --argjson products "$(printf '%s\n' "${products[@]}" | jq -R . | jq -sc .)" \
 		--argjson tokens "$(printf '%s\n' "${tokens[@]}" | jq -R . | jq -sc .)" \
 		--argjson warmup "$warmup" --argjson seconds "$seconds" --argjson wait "$mail_wait" \
+		--argjson rate "$rate" \
 		--arg mail "$([[ $email_on == 1 ]] && echo "$mail_dir")" --arg email "$email_url" \
 		--arg order "$order_url" --arg payment "$payment_url" --arg mgmt "$mgmt_url" \
 		--arg rauth "$(co_rabbit_auth "$amqp_url")" \
 		--argjson daemons "$daemons_json" --argjson infra "$infra_json" --argjson hz "$CLK_TCK" \
-		'{gateway: $gw, tokens: $tokens, products: $products, warmupS: $warmup, durationS: $seconds,
+		'{gateway: $gw, tokens: $tokens, products: $products, warmupS: $warmup, durationS: $seconds, rate: $rate,
 		  mailDir: (if $mail == "" then null else $mail end), mailWaitS: $wait, daemons: $daemons,
 		  gauges: [{name: "order outbox", url: $order, metric: "outbox_backlog"},
 		           {name: "payment outbox", url: $payment, metric: "outbox_backlog"},
@@ -193,8 +199,9 @@ bench_checkout() {
 		  rabbit: (if $mgmt == "" then null else {url: $mgmt, auth: $rauth} end),
 		  infra: $infra, clkTck: $hz, sampleUsers: ($tokens | length)}' >"$d/config.json"
 
-	printf '\ncheckout (gateway :%s -> order %s, cart %s, product %s; %d clients, %d products; warm-up %d s, window %d s; payment latency %s ms; load average %s)\n' \
-		"$ogw_port" "${order_url#http://}" "${cart_url#http://}" "${product_url#http://}" "$clients" \
+	CO_LOAD=$(co_load "$rate")
+	printf '\ncheckout (gateway :%s -> order %s, cart %s, product %s; %d clients, %s, %d products; warm-up %d s, window %d s; payment latency %s ms; load average %s)\n' \
+		"$ogw_port" "${order_url#http://}" "${cart_url#http://}" "${product_url#http://}" "$clients" "$CO_LOAD" \
 		"$nproducts" "$warmup" "$seconds" "$latency" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	((email_on)) || printf '  email service not running (%s/health): order-to-email not measured\n' "$email_url"
 
@@ -240,6 +247,15 @@ bench_checkout() {
 	co_report "$clients" "$nproducts" "$warmup" "$seconds" "$latency" "$email_on" "$qline" | tee -a "$OUT"
 	# shellcheck disable=SC2034 # bench.sh's exit status
 	[[ -z $CO_BAD ]] || BENCH_STATUS=1
+}
+
+# co_load RATE: how the clients load the fleet, for the report
+co_load() {
+	if (($1 > 0)); then
+		printf 'open loop at %d orders/s offered' "$1"
+	else
+		printf 'closed loop (each client as fast as it can)'
+	fi
 }
 
 # co_daemon_pid NAME: the pid of the fleet's daemon NAME (shop-NAME): its pid
@@ -326,7 +342,7 @@ co_round() {
 		([.errors | to_entries[] | "\(.key | gsub(" "; "_")):\(.value)"] | join(",") | if . == "" then "-" else . end)]
 		| map(tostring) | join(" ")' "$res") || die "no figures in $res"
 	printf '%s\n' "$line" >>"$CO_RAW"
-	jq -r '"  l checkout            \(.orders_per_s | floor) orders/s  p50 \(.latency_ms.p50 * 100 | floor / 100) ms  p99 \(.latency_ms.p99 * 100 | floor / 100) ms  (\(.orders) orders, \(.attempts) requests, non-2xx \(.errors_total)\(if .errors_total > 0 then " " + (.errors | tostring) else "" end))",
+	jq -r '"  l checkout            \(.orders_per_s | floor) orders/s  p50 \(.latency_ms.p50 * 100 | floor / 100) ms  p99 \(.latency_ms.p99 * 100 | floor / 100) ms  (\(.orders) orders, \(.attempts) requests\(if .offered_rate > 0 then ", \(.late_starts) started late" else "" end), non-2xx \(.errors_total)\(if .errors_total > 0 then " " + (.errors | tostring) else "" end))",
 		(if .mail then "  m order-to-email      \(.mail.complete_per_s | floor) complete orders/s  p50 \(if .mail.delay_ms.n > 0 then .mail.delay_ms.p50 * 10 | floor / 10 else "-" end) ms  p99 \(if .mail.delay_ms.n > 0 then .mail.delay_ms.p99 * 10 | floor / 10 else "-" end) ms  max \(if .mail.delay_ms.n > 0 then .mail.delay_ms.max | floor else "-" end) ms  (\(.mail.with_mail) mails, \(.mail.missing) missing; mails landing during the window \(.mail.landed_in_window_per_s | floor)/s; median delay, first / last tenth of the window: \(.mail.delay_first_tenth_ms // "-" | if type == "number" then floor else . end) / \(.mail.delay_last_tenth_ms // "-" | if type == "number" then floor else . end) ms; \(.mail.duplicates) duplicate, \(.mail.failed_mails) order_failed; last \(.mail.drained_s_after_window // "-" | if type == "number" then (. * 100 | floor / 100) else . end) s after the window)" else empty end),
 		"  backlogs              at the window'"'"'s end / at most (every 500 ms): " + ([.gauges | to_entries[] | "\(.key) \(.value.at_window_end // "-") / \(.value.max // "-")"] | join(", ")),
 		"  statuses              \(.statuses.orders) orders of the run among the newest 100 of \(.statuses.users) users: \(.statuses.by_status | tostring)"' "$res"
@@ -358,8 +374,8 @@ co_report() {
 	bad=$(awk '{ s += $6 } END { print s + 0 }' "$CO_RAW")
 	printf '\n# checkout (%s)\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	printf '# %s\n' "$BENCH_CMD"
-	printf '# tools/bench/checkout.mjs through a gateway of its own -> the dev fleet; %d clients (own user and cart each), %d products; warm-up %d s, window %d s; %s round(s), median of each column\n' \
-		"$1" "$2" "$3" "$4" "$ROUNDS"
+	printf '# tools/bench/checkout.mjs through a gateway of its own -> the dev fleet; %d clients (own user and cart each), %s, %d products; warm-up %d s, window %d s; %s round(s), median of each column\n' \
+		"$1" "$CO_LOAD" "$2" "$3" "$4" "$ROUNDS"
 	printf '# payment latency %s ms; %s (%s cores), kernel %s\n' "$5" "$(hostname)" "$NCPU" "$(uname -r)"
 	printf '| %-22s | %12s | %9s | %9s | %11s | %11s |\n' setup 'per s' 'p50 (ms)' 'p99 (ms)' 'target p99' 'non-2xx'
 	printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------------- ----------- ----------- ------------- -------------

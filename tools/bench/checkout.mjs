@@ -5,6 +5,7 @@
 //   node tools/bench/checkout.mjs CONFIG.json > RESULT.json
 //
 // CONFIG: {gateway, tokens: [...], products: [...], warmupS, durationS,
+//   rate (orders/s over all clients; 0: each client as fast as it can),
 //   mailDir (null: no order-to-email), mailWaitS, gauges, rabbit, daemons: {name: pid},
 //   infra: {name: [pid...]}, sampleUsers}
 //
@@ -14,6 +15,13 @@
 // the 201 (the whole answer read). The DELETE is there because the cart
 // service drops an order's lines only when it consumes order.created, after
 // the 201: without it the next order could hold the previous line again. Requests go over a keep-alive agent, one connection per client.
+//
+// With rate > 0 the load is open-loop: client i starts an iteration every
+// tokens.length / rate seconds (the clients staggered evenly), on schedule
+// whatever the answers take, so that the latency is that of the offered
+// rate rather than of a queue the clients keep full; an iteration that
+// could not start on time (its client was still busy) starts at once and
+// is counted as late. The latency is still from the send to the 201.
 // After the warm-up a measured window of durationS seconds: an answer is
 // measured when it ends inside it (as wrk counts); clients start nothing after
 // it. At the start of the window each daemon's peak RSS is reset
@@ -182,6 +190,9 @@ const tail = new Set(); // the ids of every other order of the run (warm-up and 
 const errors = {}; // "cart 409" / "order 503" / "order error ECONNRESET" -> count, measured window only
 let attempts = 0;
 let multiLine = 0; // orders that were not 1 of one product (should be none)
+let late = 0; // open loop: measured iterations that started behind their schedule
+const rate = Number(cfg.rate) || 0;
+const interval = rate > 0 ? (cfg.tokens.length * 1000) / rate : 0; // ms per client
 let errorsAll = 0;
 const firstErrors = [];
 let at = { cpu: null, cpuSelf: null, reset: {} };
@@ -197,7 +208,15 @@ function fail(what, r) {
 
 async function client(i) {
 	const token = cfg.tokens[i];
+	let due = t0wall + (interval * i) / cfg.tokens.length;
 	for (let k = 0; wallNow() < end; k++) {
+		if (rate > 0) {
+			const wait = due - wallNow();
+			if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+			else if (wait < -1 && inWindow(wallNow())) late++;
+			due += interval;
+			if (wallNow() >= end) break;
+		}
 		const product = cfg.products[(i + k) % cfg.products.length];
 		// The cart drops an order's lines when it consumes order.created, a
 		// few ms after the 201: empty it first, or the previous line may be
@@ -415,6 +434,8 @@ const result = {
 	window_s: windowS,
 	orders: orders.length,
 	orders_per_s: orders.length / windowS,
+	offered_rate: rate,
+	late_starts: late,
 	latency_ms: lat,
 	attempts,
 	errors,
