@@ -239,6 +239,16 @@ void http_respond_invalid(struct http_request *req, const char *detail,
 	                errs);
 }
 
+/* Retry-After: 1 on a 503 unless the handler set one already. */
+static void add_retry_after(struct http_request *req)
+{
+	for (const struct http_header_kv *h = req->priv->headers; h;
+	     h = h->next)
+		if (strcasecmp(h->name, "Retry-After") == 0)
+			return;
+	http_add_header(req, "Retry-After", "1");
+}
+
 void http_respond_error(struct http_request *req, int err, const char *detail)
 {
 	switch (err) {
@@ -258,6 +268,7 @@ void http_respond_error(struct http_request *req, int err, const char *detail)
 		respond_problem(req, 409, detail, NULL);
 		break;
 	case SHOP_EUNAVAIL:
+		add_retry_after(req);
 		respond_problem(
 		        req, 503,
 		        detail ? detail
@@ -265,6 +276,7 @@ void http_respond_error(struct http_request *req, int err, const char *detail)
 		        NULL);
 		break;
 	case SHOP_ETIMEDOUT:
+		add_retry_after(req);
 		respond_problem(req, 503,
 		                detail ? detail
 		                       : "a dependency timed out; retry later",

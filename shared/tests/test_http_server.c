@@ -97,6 +97,13 @@ static void h_error(struct http_request *req)
 	http_respond_invalid(req, "check the fields", &errs);
 }
 
+/* A 503 whose handler says its own Retry-After. */
+static void h_busy(struct http_request *req)
+{
+	http_add_header(req, "Retry-After", "5");
+	http_respond_error(req, SHOP_EUNAVAIL, NULL);
+}
+
 static void h_slow(struct http_request *req)
 {
 	struct timespec ts = {0, 400 * 1000 * 1000};
@@ -117,6 +124,7 @@ static const struct http_route routes[] = {
         {"GET", "/query", h_query, 0},
         {"GET", "/error/{kind}", h_error, 0},
         {"GET", "/silent", h_silent, 0},
+        {"GET", "/busy", h_busy, 0},
         {"GET", "/slow", h_slow, 0},
 };
 
@@ -501,6 +509,7 @@ static void test_error_mapping(void **state)
 	        {"/error/-4", 404, "not-found"},           /* SHOP_ENOTFOUND */
 	        {"/error/-5", 409, "conflict"},            /* SHOP_ECONFLICT */
 	        {"/error/-6", 503, "service-unavailable"}, /* SHOP_EUNAVAIL */
+	        {"/error/-7", 503, "service-unavailable"}, /* SHOP_ETIMEDOUT */
 	        {"/error/-8", 403, "forbidden"},           /* SHOP_EFORBIDDEN */
 	        {"/error/-3", 400, "bad-request"},         /* SHOP_EINVAL */
 	        {"/error/-1", 500, "internal"},            /* SHOP_ERR */
@@ -513,10 +522,25 @@ static void test_error_mapping(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		CALL("GET", cases[i].path);
 		assert_problem(cases[i].status, cases[i].type);
+		/* a 503 says when to try again, once */
+		if (cases[i].status == 503) {
+			const char *ra =
+			        strstr(r.headers, "\nRetry-After: 1\r");
+
+			assert_non_null(ra);
+			assert_null(strstr(ra + 1, "\nRetry-After:"));
+		} else {
+			assert_null(strstr(r.headers, "Retry-After"));
+		}
 		/* A 500 never leaks what went wrong inside. */
 		if (cases[i].status == 500)
 			assert_null(strstr(r.body, "secret"));
 	}
+	/* the handler's own Retry-After is kept, and not doubled */
+	CALL("GET", "/busy");
+	assert_problem(503, "service-unavailable");
+	assert_non_null(strstr(r.headers, "\nRetry-After: 5\r"));
+	assert_null(strstr(r.headers, "Retry-After: 1"));
 	CALL("GET", "/error/0");
 	assert_problem(400, "validation-error");
 	e = json_array_get(json_object_get(r.json, "errors"), 0);

@@ -593,6 +593,11 @@ int fake_orders_cart_add(struct fake_orders *f, const char *product_id,
 	return 0;
 }
 
+void fake_orders_cart_clear(struct fake_orders *f)
+{
+	f->ncart = 0;
+}
+
 const char *fake_orders_cart_user(const struct fake_orders *f)
 {
 	return f->cart_user;

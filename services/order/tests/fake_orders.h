@@ -61,6 +61,8 @@ struct id_source fake_orders_ids(struct fake_orders *f);
 /* Adds a line to the cart (strings copied). 0 or -1 when full. */
 int fake_orders_cart_add(struct fake_orders *f, const char *product_id,
                          const char *name, long long quantity);
+/* Empties the cart, as the cart service does on order.created. */
+void fake_orders_cart_clear(struct fake_orders *f);
 /* The user id the cart was last asked for ("" before). */
 const char *fake_orders_cart_user(const struct fake_orders *f);
 

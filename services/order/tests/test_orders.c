@@ -528,6 +528,56 @@ static void test_place_concurrent_twin_lookup_fails(void **state)
 	assert_int_equal(fake_orders_stock_of(fx->fake, HP), 100);
 }
 
+static void test_place_twin_finds_cart_emptied(void **state)
+{
+	struct fixture *fx = *state;
+	char first[37];
+
+	fill_cart(fx);
+	assert_int_equal(place(fx, "key-1", FP), 0);
+	memcpy(first, fx->out.id, 37);
+	/* A twin sent with it looked the key up before the winner committed,
+	 * then found the cart already emptied by order.created: it answers
+	 * the winner's order, not 422. */
+	fake_orders_cart_clear(fx->fake);
+	fake_orders_fail_next(fx->fake, FAKE_REPO_FIND_BY_KEY, SHOP_ENOTFOUND);
+	assert_int_equal(place(fx, "key-1", FP), 0);
+	assert_true(fx->replayed);
+	assert_string_equal(fx->out.id, first);
+	assert_int_equal(calls(fx, FAKE_REPO_FIND_BY_KEY), 3);
+	assert_int_equal(calls(fx, FAKE_STOCK_RESERVE), 1);
+	assert_int_equal(fake_orders_count(fx->fake), 1);
+	/* Without a key an empty cart stays 422; with another body, the key
+	 * is reused. */
+	assert_int_equal(place(fx, NULL, NULL), ORDER_EEMPTY);
+	fake_orders_fail_next(fx->fake, FAKE_REPO_FIND_BY_KEY, SHOP_ENOTFOUND);
+	assert_int_equal(place(fx, "key-1", FP_OTHER), ORDER_EKEYREUSED);
+	/* A key nobody stored: still the empty cart. */
+	assert_int_equal(place(fx, "key-2", FP), ORDER_EEMPTY);
+	assert_false(fx->replayed);
+}
+
+static void test_place_twin_finds_stock_taken(void **state)
+{
+	struct fixture *fx = *state;
+	char first[37];
+
+	/* 5 kettles in stock: the winner takes them all */
+	assert_int_equal(fake_orders_cart_add(fx->fake, KETTLE, "Kettle", 5),
+	                 0);
+	assert_int_equal(place(fx, "key-1", FP), 0);
+	memcpy(first, fx->out.id, 37);
+	fake_orders_fail_next(fx->fake, FAKE_REPO_FIND_BY_KEY, SHOP_ENOTFOUND);
+	assert_int_equal(place(fx, "key-1", FP), 0);
+	assert_true(fx->replayed);
+	assert_string_equal(fx->out.id, first);
+	assert_int_equal(fake_orders_count(fx->fake), 1);
+	assert_int_equal(fake_orders_stock_of(fx->fake, KETTLE), 0);
+	/* without a key it is the shortage */
+	assert_int_equal(place(fx, NULL, NULL), SHOP_ECONFLICT);
+	assert_string_equal(fx->cf.product_id, KETTLE);
+}
+
 /* ---------------------------------------------------------------- get */
 
 static void test_get(void **state)
@@ -831,6 +881,8 @@ int main(void)
 	        T(test_place_concurrent_twin),
 	        T(test_place_concurrent_twin_other_body),
 	        T(test_place_concurrent_twin_lookup_fails),
+	        T(test_place_twin_finds_cart_emptied),
+	        T(test_place_twin_finds_stock_taken),
 	        T(test_get),
 	        T(test_get_owner_case),
 	        T(test_get_store_down),

@@ -206,7 +206,8 @@ void http_respond_invalid(struct http_request *req, const char *detail,
                           const struct field_errors *errs);
 
 /* Maps a shop_err code to its problem: 400, 401, 403, 404, 409, 503 for a
- * dependency that is down or timed out (OPERATIONS.md), 500 otherwise. */
+ * dependency that is down or timed out (OPERATIONS.md; with Retry-After: 1
+ * unless the handler added its own), 500 otherwise. */
 void http_respond_error(struct http_request *req, int err, const char *detail);
 
 /* ---- problem+json documents, shared with the gateway ---- */

@@ -102,11 +102,6 @@ static void list_emails(struct http_request *req)
 		http_respond_problem(req, 401,
 		                     "the token's subject is not a user id");
 		return;
-	case SHOP_EUNAVAIL:
-	case SHOP_ETIMEDOUT:
-		http_add_header(req, "Retry-After", "1");
-		http_respond_error(req, rc, NULL);
-		return;
 	default:
 		http_respond_error(req, rc, NULL);
 		return;

@@ -84,11 +84,12 @@ static void quiet_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/* libpq's messages run over lines indented with tabs: one line, spaces. */
 static void one_line(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src ? src : "");
 	for (char *p = dst; *p; p++)
-		if (*p == '\n' || *p == '\r')
+		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
 	for (size_t n = strlen(dst); n > 0 && dst[n - 1] == ' '; n--)
 		dst[n - 1] = '\0';

@@ -143,11 +143,6 @@ static void place_order(struct http_request *req)
 	case ORDER_ESTOCK:
 		respond_unavailable(req, "product");
 		break;
-	case SHOP_EUNAVAIL:
-	case SHOP_ETIMEDOUT:
-		http_add_header(req, "Retry-After", "1");
-		http_respond_error(req, rc, NULL);
-		break;
 	default:
 		http_respond_error(req, rc, NULL);
 	}

@@ -34,6 +34,25 @@ static int replay(struct orders *o, struct arena *a, const char *user_id,
 	return 0;
 }
 
+/*
+ * rc, unless a twin with the same key was stored meanwhile: then its
+ * replay. A twin sent at the same moment as the request that won may find
+ * the cart already emptied (the cart service drops an order's lines as
+ * soon as it consumes order.created) or the stock already taken by the
+ * winner's reservation; its answer is the winner's order all the same.
+ */
+static int twin_or(struct orders *o, struct arena *a, const char *user_id,
+                   const char *key, const char *fingerprint, struct order *out,
+                   bool *replayed, int rc)
+{
+	int again;
+
+	if (!key)
+		return rc;
+	again = replay(o, a, user_id, key, fingerprint, out, replayed);
+	return again == SHOP_ENOTFOUND ? rc : again;
+}
+
 int orders_place(struct orders *o, struct arena *a, const struct order_trace *t,
                  const struct order_caller *who, const char *key,
                  const char *fingerprint, const struct order_request *req,
@@ -58,7 +77,8 @@ int orders_place(struct orders *o, struct arena *a, const struct order_trace *t,
 	if (rc)
 		return rc == SHOP_ENOMEM ? rc : ORDER_ECART;
 	if (cart.n == 0)
-		return ORDER_EEMPTY;
+		return twin_or(o, a, who->user_id, key, fingerprint, out,
+		               replayed, ORDER_EEMPTY);
 	if (cart.n > ORDER_ITEMS_MAX)
 		return SHOP_ERR; /* the cart service allows fewer */
 
@@ -71,7 +91,8 @@ int orders_place(struct orders *o, struct arena *a, const struct order_trace *t,
 			if (strcasecmp(cart.lines[i].product_id,
 			               cf->product_id) == 0)
 				cf->product_name = cart.lines[i].name;
-		return rc;
+		return twin_or(o, a, who->user_id, key, fingerprint, out,
+		               replayed, rc);
 	}
 	if (rc == SHOP_ENOMEM)
 		return rc;

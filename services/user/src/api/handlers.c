@@ -41,12 +41,10 @@ static void no_store(struct http_request *req)
 	http_add_header(req, "Cache-Control", "no-store");
 }
 
-/* The failures every use case shares: 503 (with Retry-After) for a
- * dependency that is down or busy, else the shared mapping. */
+/* The failures every use case shares: the shared mapping (a dependency
+ * down or busy is 503 with Retry-After). */
 static void respond_failure(struct http_request *req, int rc)
 {
-	if (rc == SHOP_EUNAVAIL || rc == SHOP_ETIMEDOUT)
-		http_add_header(req, "Retry-After", "1");
 	http_respond_error(req, rc, NULL);
 }
 
