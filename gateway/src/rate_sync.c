@@ -125,13 +125,7 @@ static void wait_ms(struct rate_sync *s, long ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	shop_deadline_after_ms(CLOCK_MONOTONIC, ms, &ts);
 	pthread_cond_timedwait(&s->wake, &s->lock, &ts);
 }
 

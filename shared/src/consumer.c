@@ -270,13 +270,7 @@ static void backoff_sleep(struct consumer *c, struct consumer_job *job,
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	shop_deadline_after_ms(CLOCK_MONOTONIC, (long)ms, &until);
 	pthread_mutex_lock(&c->lock);
 	while (!atomic_load(&c->stop) && !atomic_load(&job->cancelled) &&
 	       pthread_cond_timedwait(&c->cond, &c->lock, &until) != ETIMEDOUT)

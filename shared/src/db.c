@@ -77,13 +77,7 @@ static char *xstrdup(const char *s)
 
 static void deadline_after(struct timespec *ts, int ms)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	shop_deadline_after_ms(CLOCK_MONOTONIC, ms, ts);
 }
 
 int db_pool_new(const struct db_pool_options *opt, struct db_pool **out)

@@ -114,13 +114,7 @@ static void wait_ms(struct revocation *rv, long ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	shop_deadline_after_ms(CLOCK_REALTIME, ms, &ts);
 	pthread_cond_timedwait(&rv->wake, &rv->lock, &ts);
 }
 

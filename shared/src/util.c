@@ -69,6 +69,17 @@ void shop_time_rfc3339(time_t t, char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void shop_deadline_after_ms(clockid_t clock, long ms, struct timespec *out)
+{
+	clock_gettime(clock, out);
+	out->tv_sec += ms / 1000;
+	out->tv_nsec += (ms % 1000) * 1000000L;
+	if (out->tv_nsec >= 1000000000L) {
+		out->tv_sec++;
+		out->tv_nsec -= 1000000000L;
+	}
+}
+
 uint64_t shop_now_ns(void)
 {
 	struct timespec ts;

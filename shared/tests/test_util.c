@@ -148,6 +148,26 @@ static void test_parse_long_rejects(void **state)
 	assert_int_equal(out, 42);
 }
 
+static void test_deadline_after_ms(void **state)
+{
+	struct timespec now, d;
+	static const long cases[] = {0, 1, 999, 1000, 1500, 61001};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		long long diff_ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		shop_deadline_after_ms(CLOCK_MONOTONIC, cases[i], &d);
+		assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+		diff_ns = (long long)(d.tv_sec - now.tv_sec) * 1000000000LL +
+		          (d.tv_nsec - now.tv_nsec);
+		/* ms later, give or take the time between the two reads */
+		assert_true(diff_ns >= cases[i] * 1000000LL);
+		assert_true(diff_ns < cases[i] * 1000000LL + 50000000LL);
+	}
+}
+
 static void test_clock_and_random(void **state)
 {
 	unsigned char a[32] = {0}, b[32] = {0};
@@ -252,6 +272,7 @@ int main(void)
 	        cmocka_unit_test(test_rfc3339),
 	        cmocka_unit_test(test_parse_long_accepts),
 	        cmocka_unit_test(test_parse_long_rejects),
+	        cmocka_unit_test(test_deadline_after_ms),
 	        cmocka_unit_test(test_clock_and_random),
 	        cmocka_unit_test(test_strerror),
 	        cmocka_unit_test(test_request_id_valid),

@@ -18,6 +18,10 @@ bool shop_uuid_valid(const char *s);
  * into out[21]. */
 void shop_time_rfc3339(time_t t, char out[21]);
 
+/* The time ms (>= 0) from now on clock (CLOCK_MONOTONIC, or the one a
+ * condition variable waits on), for pthread_cond_timedwait(). */
+void shop_deadline_after_ms(clockid_t clock, long ms, struct timespec *out);
+
 /* Monotonic clock in nanoseconds / seconds. */
 uint64_t shop_now_ns(void);
 double shop_now_s(void);

@@ -379,13 +379,7 @@ static void wait_for_work(struct sender *s, int timeout_ms)
 	struct email_senders *o = s->owner;
 	struct timespec until;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	shop_deadline_after_ms(CLOCK_MONOTONIC, timeout_ms, &until);
 	pthread_mutex_lock(&o->mu);
 	while (o->tokens == 0 && !atomic_load(&o->stop))
 		if (pthread_cond_timedwait(&o->cv, &o->mu, &until) == ETIMEDOUT)

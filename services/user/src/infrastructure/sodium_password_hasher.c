@@ -45,13 +45,8 @@ static int slot_acquire(struct sodium_hasher *h)
 	struct timespec deadline;
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += h->opt.queue_timeout_ms / 1000;
-	deadline.tv_nsec += (long)(h->opt.queue_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	shop_deadline_after_ms(CLOCK_MONOTONIC, h->opt.queue_timeout_ms,
+	                       &deadline);
 	pthread_mutex_lock(&h->lock);
 	if (h->running >= h->opt.concurrency) {
 		if (h->waiting >= h->opt.max_queue) {
