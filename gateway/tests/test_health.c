@@ -14,6 +14,7 @@
 #include "health.h"
 
 #include "shop/util.h"
+#include "support/net.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,23 +34,6 @@ struct upstream {
 	int connections;
 	pthread_t thread;
 };
-
-static int listen_any(int *port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 16) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		return -1;
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
 
 static void *serve(void *arg)
 {
@@ -94,7 +78,7 @@ static void *serve(void *arg)
 static void upstream_start(struct upstream *u, int status, int delay_ms,
                            int connections)
 {
-	u->fd = listen_any(&u->port);
+	u->fd = support_listen_loopback(&u->port);
 	assert_true(u->fd >= 0);
 	u->status = status;
 	u->delay_ms = delay_ms;
@@ -112,7 +96,7 @@ static void upstream_join(struct upstream *u)
 static int dead_port(void)
 {
 	int port;
-	int fd = listen_any(&port);
+	int fd = support_listen_loopback(&port);
 
 	assert_true(fd >= 0);
 	close(fd);

@@ -12,6 +12,7 @@
 #include "upstream_pool.h"
 
 #include "shop/util.h"
+#include "support/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,23 +46,6 @@ static void on_done(struct exchange *ex)
 	E->done++;
 }
 
-static int listen_any(int *port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 16) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		return -1;
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 static int setup(void **state)
 {
 	static struct env env;
@@ -70,7 +54,7 @@ static int setup(void **state)
 	memset(&env, 0, sizeof(env));
 	E = &env;
 	env.listen2_fd = -1;
-	env.listen_fd = listen_any(&env.port);
+	env.listen_fd = support_listen_loopback(&env.port);
 	if (env.listen_fd < 0)
 		return -1;
 	upstream_set_init(&env.set);
@@ -97,8 +81,8 @@ static int setup_two(void **state)
 
 	memset(&env, 0, sizeof(env));
 	E = &env;
-	env.listen_fd = listen_any(&env.port);
-	env.listen2_fd = listen_any(&env.port2);
+	env.listen_fd = support_listen_loopback(&env.port);
+	env.listen2_fd = support_listen_loopback(&env.port2);
 	if (env.listen_fd < 0 || env.listen2_fd < 0)
 		return -1;
 	upstream_set_init(&env.set);

@@ -46,6 +46,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pool, settleAll, tryRequest as tryRequestOr0 } from './lib/burst.mjs';
 import { env, repoRoot } from './lib/env.mjs';
 import { client, request, show, waitForHealthy } from './lib/http.mjs';
 import { mintToken, adminToken } from './lib/jwt.mjs';
@@ -342,19 +343,7 @@ function mailsByOrder() {
 
 // ---------------------------------------------------------------- shoppers and orders
 
-/** Runs fn over items with `n` workers. */
-async function pool(items, n, fn) {
-	let next = 0;
-	await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-		while (next < items.length) {
-			const k = next++;
-			await fn(items[k], k);
-		}
-	}));
-}
-
-const tryRequest = (method, url, opts) => request(method, url, { retry429: true, ...opts })
-	.catch((err) => ({ method, url, status: 0, text: err.message, headers: new Headers(), body: undefined, error: err.message }));
+const tryRequest = (method, url, opts) => tryRequestOr0(method, url, { retry429: true, ...opts });
 
 /**
  * `count` made-up users, each with a minted token and a cart holding 1-3
@@ -398,28 +387,6 @@ async function placeAll(list, { concurrency = 16, pauseMs = 0, on201 } = {}) {
 	});
 }
 
-/** Polls every placed order on the order daemon (owner's token) until none is pending; sets s.final. */
-async function settleAll(placed, what) {
-	const t0 = Date.now();
-	const deadline = t0 + SETTLE_TIMEOUT_MS;
-	let pending = placed.filter((s) => !s.final);
-	while (pending.length > 0) {
-		await pool(pending, 16, async (s) => {
-			const res = await tryRequest('GET', `${env.orderUrl}/api/orders/${s.order.id}`, { token: s.token });
-			s.lastPoll = res;
-			if (res.status === 200 && res.body?.status && res.body.status !== 'pending') s.final = res.body;
-		});
-		pending = placed.filter((s) => !s.final);
-		if (pending.length === 0) break;
-		if (Date.now() > deadline) {
-			assert.fail(`${what}: ${pending.length} of ${placed.length} orders still not settled after ${SETTLE_TIMEOUT_MS} ms, e.g.:\n  ` +
-				pending.slice(0, 8).map((s) => `order ${s.order.id} (${s.paymentToken}, request ${s.requestId}): ${s.lastPoll?.status} ${String(s.lastPoll?.text).slice(0, 300)}`).join('\n  '));
-		}
-		await sleep(500);
-	}
-	console.error(`# ${what}: all ${placed.length} orders settled ${Date.now() - t0} ms after the burst`);
-}
-
 /** The product's stock (product daemon). */
 async function stockOf(product) {
 	const res = await tryRequest('GET', `${env.productUrl}/api/products/${product.id}`);
@@ -437,7 +404,7 @@ async function stockOf(product) {
  */
 async function verifyScenario(sc) {
 	const placed = sc.all.filter((s) => s.order);
-	await settleAll(placed, sc.name);
+	await settleAll(placed, sc.name, { baseUrl: env.orderUrl, timeoutMs: SETTLE_TIMEOUT_MS, concurrency: 16, pollMs: 500 });
 
 	const wrong = placed.filter((s) => s.final.status !== (s.paymentToken === 'tok_visa' ? 'confirmed' : 'failed'));
 	assert.deepEqual(wrong.map((s) => `${s.order.id} ${s.paymentToken} -> ${s.final.status} ${JSON.stringify(s.final.payment)}`), [],

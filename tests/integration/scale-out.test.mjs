@@ -51,13 +51,14 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pool, settleAll, tryRequest as tryRequestOr0 } from './lib/burst.mjs';
 import { env, repoRoot } from './lib/env.mjs';
 import { client, request, show, waitForHealthy } from './lib/http.mjs';
 import { adminToken, mintToken } from './lib/jwt.mjs';
 import { acquireBrokerLock } from './lib/broker.mjs';
 import { acquireCatalogLock, getCategories } from './lib/catalog.mjs';
 import { logFilesOf } from './lib/platform.mjs';
-import { SANITIZER_RE, buildDir, freePort, productFactory, spawnDaemon, stopDaemon, waitForDaemon } from './lib/cart.mjs';
+import { SANITIZER_RE, buildDir, freePort, metricValue, productFactory, spawnDaemon, stopDaemon, waitForDaemon } from './lib/cart.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const runId = crypto.randomBytes(4).toString('hex');
@@ -170,7 +171,7 @@ async function waitConsuming(svc, ms = 20000) {
 	const deadline = Date.now() + ms;
 	for (;;) {
 		const text = await metricsOf(mine[svc].url).catch(() => '');
-		if (sampleSum(text, 'consumer_connected', { queue: CONSUMED_QUEUE[svc] }) === 1) return;
+		if (metricValue(text, 'consumer_connected', { queue: CONSUMED_QUEUE[svc] }) === 1) return;
 		assert.ok(Date.now() < deadline, `the ${svc} replica's consumer of ${CONSUMED_QUEUE[svc]} is not connected ${ms} ms after start:\n${mine[svc].proc.output().slice(-2000)}`);
 		await sleep(100);
 	}
@@ -198,8 +199,7 @@ function gatewayEnv(port) {
 
 // ---------------------------------------------------------------- helpers
 
-const tryRequest = (method, url, opts) => request(method, url, { retry429: false, ...opts })
-	.catch((err) => ({ method, url, status: 0, text: err.message, headers: new Headers(), body: undefined, error: err.message }));
+const tryRequest = (method, url, opts) => tryRequestOr0(method, url, { retry429: false, ...opts });
 
 async function metricsOf(url) {
 	const res = await request('GET', `${url}/metrics`, { timeoutMs: 5000, retry429: false });
@@ -207,37 +207,8 @@ async function metricsOf(url) {
 	return res.text;
 }
 
-/** Runs fn over items with `n` workers. */
-async function pool(items, n, fn) {
-	let next = 0;
-	await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-		while (next < items.length) {
-			const k = next++;
-			await fn(items[k], k);
-		}
-	}));
-}
-
-/**
- * The sum of the samples `name` whose labels include `labels`, or
- * undefined; label values may hold braces (route="/api/orders/{id}"),
- * which lib/cart.mjs's metricValue() does not read.
- */
-function sampleSum(text, name, labels = {}) {
-	let found;
-	for (const line of text.split('\n')) {
-		if (!line.startsWith(name) || line.startsWith('#')) continue;
-		const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?\s+(\S+)/.exec(line);
-		if (!m || m[1] !== name) continue;
-		const have = {};
-		for (const pair of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) have[pair[1]] = pair[2];
-		if (Object.entries(labels).every(([k, v]) => have[k] === v)) found = (found ?? 0) + Number(m[4]);
-	}
-	return found;
-}
-
 /** http_requests_total{route, method} (all statuses) of a daemon. */
-const servedOf = async (url, route, method) => sampleSum(await metricsOf(url), 'http_requests_total', { route, method }) ?? 0;
+const servedOf = async (url, route, method) => metricValue(await metricsOf(url), 'http_requests_total', { route, method }) ?? 0;
 
 /**
  * Sends `n` requests through our gateway (send(k) does one and returns the
@@ -406,25 +377,6 @@ async function checkoutAll(list, { concurrency = 8, pauseMs = 0, on201 } = {}) {
 	assert.deepEqual(refused.map((s) => `${s.tag}-${s.i}: ${show(s.res)}`), [], 'every checkout ends with a 201 (retrying 502/503/504 with the same Idempotency-Key)');
 }
 
-/** Polls the orders through our gateway until none is pending; sets s.final. */
-async function settleAll(list, what) {
-	const t0 = Date.now();
-	let pending = list.filter((s) => !s.final);
-	while (pending.length > 0) {
-		await pool(pending, 8, async (s) => {
-			const res = await tryRequest('GET', `${gateway.url}/api/orders/${s.order.id}`, { token: s.token });
-			s.lastPoll = res;
-			if (res.status === 200 && res.body?.status && res.body.status !== 'pending') s.final = res.body;
-		});
-		pending = list.filter((s) => !s.final);
-		if (pending.length === 0) break;
-		assert.ok(Date.now() - t0 < SETTLE_TIMEOUT_MS, `${what}: ${pending.length} of ${list.length} orders still not settled after ${SETTLE_TIMEOUT_MS} ms, e.g.:\n  ` +
-			pending.slice(0, 5).map((s) => `order ${s.order.id} (${s.paymentToken}): ${s.lastPoll?.status} ${String(s.lastPoll?.text).slice(0, 300)}`).join('\n  '));
-		await sleep(300);
-	}
-	console.error(`# ${what}: all ${list.length} orders settled ${Date.now() - t0} ms after the burst`);
-}
-
 /** Confirmed iff tok_visa; exactly one payment of the total, the one the order names. Returns the payments. */
 async function assertPaidOnce(list, what) {
 	const wrong = list.filter((s) => s.final.status !== (s.paymentToken === 'tok_visa' ? 'confirmed' : 'failed'));
@@ -571,7 +523,7 @@ describe('scale-out: two replicas of product, order and payment behind one gatew
 		assertFairShare('order', 'POST /api/orders and GET /api/orders/{id}', got, n);
 		assert.ok(posts >= 1 && posts < list.length, `both order replicas took checkouts (ours ${posts} of ${list.length})`);
 
-		await settleAll(list, 'the 40 checkouts');
+		await settleAll(list, 'the 40 checkouts', { baseUrl: gateway.url, timeoutMs: SETTLE_TIMEOUT_MS, retry429: false });
 		await assertPaidOnce(list, 'the 40 checkouts');
 		confirmedSoFar += list.filter((s) => s.final.status === 'confirmed').reduce((n, s) => n + s.qty, 0);
 
@@ -666,7 +618,7 @@ describe('scale-out: two replicas of product, order and payment behind one gatew
 		assertFairShare('payment', 'after the restart', await spread('payment', '/api/payments', 'GET', n, (k) => gw.get(`/api/payments?order_id=${list[k].order.id}`, { token: list[k].token })), n);
 
 		// every 201 settles, once
-		await settleAll(list, 'the 120 checkouts');
+		await settleAll(list, 'the 120 checkouts', { baseUrl: gateway.url, timeoutMs: SETTLE_TIMEOUT_MS, retry429: false });
 		const twice = [];
 		await pool(list, 8, async (s) => {
 			const res = await tryRequest('GET', `${gateway.url}/api/orders`, { token: s.token });
@@ -714,7 +666,7 @@ describe('scale-out: two replicas of product, order and payment behind one gatew
 		for (;;) {
 			left = [];
 			for (const [name, url] of Object.entries(relays)) {
-				const v = sampleSum(await metricsOf(url), 'outbox_backlog');
+				const v = metricValue(await metricsOf(url), 'outbox_backlog');
 				if (v !== 0) left.push(`${name} outbox_backlog ${v}`);
 			}
 			if (left.length === 0) break;

@@ -5,4 +5,8 @@
  * current cmocka test if the kernel refuses). */
 int support_closed_port(void);
 
+/* A socket listening on a free loopback port (backlog 16), *port set;
+ * -1 when the kernel refuses. */
+int support_listen_loopback(int *port);
+
 #endif

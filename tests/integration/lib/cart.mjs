@@ -199,13 +199,14 @@ export function productFactory(http, { tag = 'cart', category } = {}) {
 
 /**
  * The value of the Prometheus sample `name` whose labels include `labels`
- * (e.g. {upstream: 'product'}), or undefined. With several matches, their sum.
+ * (e.g. {upstream: 'product'}), or undefined. With several matches, their
+ * sum. Label values may hold braces (route="/api/orders/{id}").
  */
 export function metricValue(text, name, labels = {}) {
 	let found;
 	for (const line of text.split('\n')) {
 		if (!line.startsWith(name) || line.startsWith('#')) continue;
-		const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+		const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?\s+(\S+)/.exec(line);
 		if (!m || m[1] !== name) continue;
 		const have = {};
 		for (const pair of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) have[pair[1]] = pair[2];
